@@ -1,0 +1,66 @@
+"""Who may do what: the one module that decides (Datasette's hook only asks it).
+
+Default deny. An anonymous visitor may do nothing that Datasette guards — not even
+``view-instance`` — so every Datasette page, JSON, CSV, SQL and download URL is refused;
+the public pages are our own routes, listed in ``PUBLIC_PATHS``.
+
+Kept free of Datasette so that the move from 0.65's ``permission_allowed`` to 1.0's
+resource SQL is one plugin file (docs/decisions/004-access.md).
+"""
+
+from __future__ import annotations
+
+import re
+
+STAFF_ROLES = ("can_bo_xa", "tinh", "phan_tich", "quan_tri")
+
+# Tables no Datasette page may show to anyone (secrets, internals)
+HIDDEN_TABLES = frozenset({"user_credentials", "_sqlite_migrations"})
+
+# Our own routes an anonymous visitor may reach (regexes on the path)
+PUBLIC_PATHS = (
+    r"^/$",
+    r"^/-/login$",
+    r"^/-/logout$",
+    r"^/-/static/.*",
+    r"^/-/static-plugins/.*",
+    r"^/btxh-static/.*",
+    r"^/favicon\.ico$",
+)
+_PUBLIC = [re.compile(p) for p in PUBLIC_PATHS]
+
+
+def is_public_path(path: str) -> bool:
+    return any(p.match(path) for p in _PUBLIC)
+
+
+def role_of(actor: dict | None) -> str | None:
+    if not actor:
+        return None
+    role = actor.get("role")
+    return role if role in STAFF_ROLES else None
+
+
+def allowed(actor: dict | None, action: str, resource=None) -> bool:
+    """Decide a Datasette action for an actor. Always True or False, never "don't know"."""
+    role = role_of(actor)
+    if role is None:
+        return False
+    if action in ("view-instance", "view-database"):
+        return resource != "_internal" or role == "quan_tri"
+    if action == "view-table":
+        _database, table = resource
+        if table in HIDDEN_TABLES:
+            return False
+        if table in ("audit_log", "users", "user_communes"):
+            return role in ("quan_tri", "tinh")
+        return True
+    if action == "view-query":
+        return True
+    if action == "execute-sql":
+        return role in ("phan_tich", "quan_tri")
+    if action in ("permissions-debug", "debug-menu"):
+        return role == "quan_tri"
+    # view-database-download, insert-row, delete-row, update-row, create-table,
+    # drop-table and anything unknown: refused. Writes go through our own forms.
+    return False

@@ -1,0 +1,233 @@
+"""The `btxh` command: thin click commands over the core.
+
+Every command refuses bad input with a message a commune officer understands, a non-zero
+exit status, and the database left as it was.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from . import migrations, reference, serving, store, users
+
+DEFAULT_DB = "btxh.db"
+DEMO_PASSWORD = "btxh-demo-2025"
+
+
+def _fail(message: str) -> click.ClickException:
+    return click.ClickException(message)
+
+
+def _open(path: str, *, create: bool = True):
+    try:
+        return store.open_db(path, create=create)
+    except store.StoreError as e:
+        raise _fail(str(e)) from e
+
+
+def _init(db) -> dict:
+    applied = migrations.apply(db)
+    counts = reference.load(db)
+    return {"applied": applied, "counts": counts}
+
+
+@click.group()
+@click.version_option(package_name="btxh")
+def cli():
+    """btxh — sổ đối tượng và chi trả bảo trợ xã hội (registry and payroll for
+    Vietnam's social assistance).
+
+    \b
+    Quick start:
+        btxh serve              # builds a demo btxh.db if missing, then serves it
+        btxh user add an --role can_bo_xa --commune 00004
+    """
+
+
+@cli.command()
+@click.argument("db", default=DEFAULT_DB, type=click.Path(dir_okay=False))
+def init(db):
+    """Create or upgrade the schema of DB and load the reference data (idempotent).
+
+    \b
+    Example:
+        btxh init btxh.db
+    """
+    database = _open(db)
+    try:
+        result = _init(database)
+    except Exception as e:  # a migration or load failure rolls back its transaction
+        raise _fail(f"{db}: không khởi tạo được cơ sở dữ liệu: {e}") from e
+    applied = ", ".join(result["applied"]) or "không có (đã cập nhật)"
+    click.echo(f"{db}: lược đồ — các bước đã áp dụng: {applied}")
+    c = result["counts"]
+    click.echo(
+        f"{db}: danh mục — {c['provinces']} tỉnh, {c['communes']} xã (từ 01/07/2025); "
+        f"{c['legacy_provinces']} tỉnh, {c['legacy_districts']} huyện, {c['legacy_communes']} xã (trước đó)"
+    )
+
+
+def _load_synth():
+    path = serving.ROOT / "bench" / "synth.py"
+    spec = importlib.util.spec_from_file_location("btxh_bench_synth", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_REGISTRY_TABLES = (
+    "ledger", "payroll_runs", "decisions", "social_pensions", "care_entitlements",
+    "membership_children", "memberships", "persons", "household_poverty", "households",
+    "area_flags", "villages",
+)
+
+
+def build_demo(db_path: str, *, scale: str, seed: int, province: str | None, force: bool,
+               echo=click.echo) -> dict:
+    """Initialise DB if needed and fill it with synthetic data (the `demo` command)."""
+    database = _open(db_path)
+    _init(database)
+    if not store.registry_is_empty(database):
+        if not force:
+            raise _fail(
+                f"{db_path}: cơ sở dữ liệu đã có dữ liệu đối tượng. Dùng --force để xoá và tạo lại "
+                "dữ liệu minh hoạ (tài khoản và danh mục được giữ nguyên). Không có gì bị thay đổi."
+            )
+        with database.atomic():
+            for table in _REGISTRY_TABLES:
+                database.execute(f"DELETE FROM {table}")
+    synth = _load_synth()
+    total = synth.expected_persons(scale)
+    started = time.perf_counter()
+    with click.progressbar(length=total, label=f"Tạo dữ liệu minh hoạ ({scale})",
+                           file=sys.stderr) as bar:
+        counts = synth.generate(database, scale=scale, seed=seed, province=province,
+                                progress=bar.update)
+    elapsed = time.perf_counter() - started
+    demo_users = _demo_users(database, synth, province)
+    database.conn.close()
+    echo(f"{db_path}: {counts.get('persons', 0):,} người, {counts.get('memberships', 0):,} diện hưởng, "
+         f"{counts.get('decisions', 0):,} quyết định — {elapsed:.1f} giây")
+    for name, role, where in demo_users:
+        echo(f"  tài khoản minh hoạ: {name} / {DEMO_PASSWORD}  ({role}{where})")
+    return counts
+
+
+def _demo_users(database, synth, province) -> list[tuple[str, str, str]]:
+    """Demo accounts, one per role (password DEMO_PASSWORD), created once."""
+    province = synth.pick_province(database, province)
+    commune = database.execute(
+        "SELECT commune_code FROM persons WHERE commune_code IN "
+        "(SELECT code FROM communes WHERE province_code = ?) "
+        "GROUP BY commune_code ORDER BY commune_code LIMIT 1", [province]
+    ).fetchone()
+    commune = commune[0] if commune else database.execute(
+        "SELECT commune_code FROM persons ORDER BY id LIMIT 1").fetchone()[0]
+    wanted = [
+        ("quantri", "quan_tri", [], None, ""),
+        ("tinh", "tinh", [], province, f", tỉnh {province}"),
+        ("xa", "can_bo_xa", [commune], None, f", xã {commune}"),
+        ("phantich", "phan_tich", [], None, ""),
+    ]
+    made = []
+    for name, role, communes, prov, where in wanted:
+        if database.execute("SELECT 1 FROM users WHERE username = ?", [name]).fetchone() is None:
+            users.add_user(database, username=name, role=role, password=DEMO_PASSWORD,
+                           communes=communes, province=prov, full_name=f"Tài khoản minh hoạ {name}",
+                           actor="btxh-demo")
+        made.append((name, role, where))
+    return made
+
+
+@cli.command()
+@click.argument("db", default=DEFAULT_DB, type=click.Path(dir_okay=False))
+@click.option("--scale", type=click.Choice(["commune", "province", "national"]), default="province",
+              show_default=True, help="commune ≈ 300, province ≈ 20,000, national ≈ 3.5 million beneficiaries")
+@click.option("--seed", type=int, default=1, show_default=True, help="Random seed (same seed, same data)")
+@click.option("--province", help="2-digit province code for the commune/province scales")
+@click.option("--force", is_flag=True, help="Replace the registry data of a non-empty database")
+def demo(db, scale, seed, province, force):
+    """Fill DB with deterministic synthetic data and create demo accounts.
+
+    \b
+    Examples:
+        btxh demo demo.db --scale province --seed 7
+        btxh demo national.db --scale national
+    """
+    build_demo(db, scale=scale, seed=seed, province=province, force=force)
+
+
+@cli.command()
+@click.argument("db", default=DEFAULT_DB, type=click.Path(dir_okay=False))
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on")
+@click.option("-p", "--port", default=8001, show_default=True, type=int, help="Port to listen on")
+@click.option("--scale", type=click.Choice(["commune", "province", "national"]), default="province",
+              show_default=True, help="Scale of the demo data built when DB is missing")
+def serve(db, host, port, scale):
+    """Serve DB with Datasette, our metadata, plugins and templates.
+
+    Builds a demo database first when DB does not exist.
+
+    \b
+    Example:
+        btxh serve                      # http://127.0.0.1:8001/
+    """
+    path = Path(db)
+    if not path.exists():
+        click.echo(f"{db} chưa có: tạo cơ sở dữ liệu minh hoạ…", err=True)
+        build_demo(db, scale=scale, seed=1, province=None, force=False)
+    else:
+        database = _open(db)
+        _init(database)
+        database.conn.close()
+    env = dict(os.environ, DATASETTE_SECRET=serving.secret_for(path))
+    click.echo(f"btxh: http://{host}:{port}/", err=True)
+    argv = [sys.executable, "-m", "datasette", *serving.datasette_argv(path, host, port)]
+    sys.exit(subprocess.call(argv, env=env))
+
+
+@cli.group()
+def user():
+    """Staff accounts (kept in the database, passwords hashed)."""
+
+
+@user.command(name="add")
+@click.argument("name")
+@click.option("--role", required=True, help="can_bo_xa | tinh | phan_tich | quan_tri")
+@click.option("--commune", "communes", multiple=True, help="5-digit 2025 commune code (repeatable)")
+@click.option("--province", help="2-digit 2025 province code (province staff)")
+@click.option("--full-name", help="Full name shown in the app")
+@click.option("--db", default=DEFAULT_DB, show_default=True, type=click.Path(dir_okay=False),
+              help="Database file")
+@click.password_option(envvar="BTXH_PASSWORD", help="Password (prompted if not given; env BTXH_PASSWORD)")
+def user_add(name, role, communes, province, full_name, db, password):
+    """Create a staff account NAME with a ROLE and, for commune officers, their communes.
+
+    \b
+    Examples:
+        btxh user add lan --role can_bo_xa --commune 00004
+        btxh user add minh --role tinh --province 08
+    """
+    if not Path(db).exists():
+        raise _fail(f"{db}: không tìm thấy cơ sở dữ liệu. Hãy chạy `btxh init {db}` trước.")
+    database = _open(db, create=False)
+    if not store.is_initialised(database):
+        raise _fail(f"{db}: cơ sở dữ liệu chưa được khởi tạo. Hãy chạy `btxh init {db}` trước.")
+    try:
+        actor = users.add_user(database, username=name, role=role, password=password,
+                               communes=list(communes), province=province, full_name=full_name)
+    except users.UserError as e:
+        raise _fail(f"Không tạo được tài khoản «{name}»:\n{e}") from e
+    where = f", xã {', '.join(actor['communes'])}" if actor["communes"] else ""
+    click.echo(f"Đã tạo tài khoản {name} ({role}{where}).")
+
+
+if __name__ == "__main__":
+    cli()

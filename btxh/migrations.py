@@ -1,0 +1,457 @@
+"""Schema history of btxh.db (sqlite_utils.Migrations).
+
+Rules of the house:
+
+* Never edit a migration that has shipped; add a new one.
+* Every table that holds a fact with a life in time carries ``valid_from``/``valid_to``
+  (inclusive ISO dates) or month columns (``YYYY-MM``).
+* Every table a commune officer may reach carries ``commune_code`` (a 2025 commune) so
+  that row-level scoping is one predicate (see docs/decisions/004-access.md).
+* Money is INTEGER đồng, coefficients INTEGER tenths.
+
+The DDL is plain SQL so that CHECK constraints, partial indexes and triggers are visible
+in one place and in Datasette's schema view.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("btxh")
+
+_DIGITS12 = "[0-9]" * 12
+_DIGITS9 = "[0-9]" * 9
+
+REFERENCE_DDL = """
+-- Administrative units in force from 2025-07-01 (two levels, Decision 19/2025/QĐ-TTg)
+CREATE TABLE provinces (
+    code TEXT PRIMARY KEY CHECK (length(code) = 2),
+    name TEXT NOT NULL,
+    short_name TEXT NOT NULL,
+    type TEXT NOT NULL,
+    valid_from TEXT NOT NULL,
+    valid_to TEXT,
+    legal_basis TEXT NOT NULL
+);
+CREATE TABLE communes (
+    code TEXT PRIMARY KEY CHECK (length(code) = 5),
+    province_code TEXT NOT NULL REFERENCES provinces(code),
+    name TEXT NOT NULL,
+    short_name TEXT NOT NULL,
+    type TEXT NOT NULL CHECK (type IN ('Xã', 'Phường', 'Đặc khu')),
+    valid_from TEXT NOT NULL,
+    valid_to TEXT,
+    legal_basis TEXT NOT NULL
+);
+CREATE INDEX idx_communes_province ON communes(province_code, name);
+
+-- Administrative units before 2025-07-01 (three levels)
+CREATE TABLE legacy_provinces (
+    code TEXT PRIMARY KEY CHECK (length(code) = 2),
+    name TEXT NOT NULL,
+    short_name TEXT NOT NULL,
+    type TEXT NOT NULL,
+    valid_from TEXT,
+    valid_to TEXT NOT NULL
+);
+CREATE TABLE legacy_districts (
+    code TEXT PRIMARY KEY CHECK (length(code) = 3),
+    province_code TEXT NOT NULL REFERENCES legacy_provinces(code),
+    name TEXT NOT NULL,
+    short_name TEXT NOT NULL,
+    type TEXT NOT NULL,
+    valid_from TEXT,
+    valid_to TEXT NOT NULL
+);
+CREATE INDEX idx_legacy_districts_province ON legacy_districts(province_code);
+CREATE TABLE legacy_communes (
+    code TEXT PRIMARY KEY CHECK (length(code) = 5),
+    district_code TEXT NOT NULL REFERENCES legacy_districts(code),
+    province_code TEXT NOT NULL REFERENCES legacy_provinces(code),
+    name TEXT NOT NULL,
+    short_name TEXT NOT NULL,
+    type TEXT NOT NULL,
+    valid_from TEXT,
+    valid_to TEXT NOT NULL
+);
+CREATE INDEX idx_legacy_communes_district ON legacy_communes(district_code);
+CREATE TABLE province_succession (
+    legacy_province_code TEXT PRIMARY KEY REFERENCES legacy_provinces(code),
+    province_code TEXT NOT NULL REFERENCES provinces(code),
+    effective_date TEXT NOT NULL
+);
+-- old commune -> new commune; an old commune divided between several new ones has
+-- several rows, exactly one of them primary (used when nothing better is known)
+CREATE TABLE commune_succession (
+    legacy_commune_code TEXT NOT NULL REFERENCES legacy_communes(code),
+    commune_code TEXT NOT NULL REFERENCES communes(code),
+    is_primary INTEGER NOT NULL CHECK (is_primary IN (0, 1)),
+    effective_date TEXT NOT NULL,
+    PRIMARY KEY (legacy_commune_code, commune_code)
+);
+CREATE INDEX idx_commune_succession_new ON commune_succession(commune_code);
+CREATE UNIQUE INDEX idx_commune_succession_primary
+    ON commune_succession(legacy_commune_code) WHERE is_primary = 1;
+
+-- Villages (thôn, bản, ấp, tổ dân phố) of a 2025 commune
+CREATE TABLE villages (
+    id INTEGER PRIMARY KEY,
+    commune_code TEXT NOT NULL REFERENCES communes(code),
+    name TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('Thôn', 'Bản', 'Ấp', 'Tổ dân phố', 'Khu phố')),
+    valid_from TEXT NOT NULL,
+    valid_to TEXT,
+    UNIQUE (commune_code, name)
+);
+
+-- Extremely difficult ethnic-minority / mountain areas (K5b, K7), with validity
+CREATE TABLE area_flags (
+    id INTEGER PRIMARY KEY,
+    commune_code TEXT REFERENCES communes(code),
+    village_id INTEGER REFERENCES villages(id),
+    flag TEXT NOT NULL CHECK (flag IN ('xa_dbkk', 'thon_dbkk')),
+    valid_from TEXT NOT NULL,
+    valid_to TEXT,
+    legal_basis TEXT NOT NULL,
+    CHECK ((commune_code IS NULL) <> (village_id IS NULL)),
+    CHECK (valid_to IS NULL OR valid_to >= valid_from)
+);
+CREATE INDEX idx_area_flags_commune ON area_flags(commune_code, valid_from);
+CREATE INDEX idx_area_flags_village ON area_flags(village_id, valid_from);
+
+-- Where each block of reference data came from
+CREATE TABLE data_sources (
+    name TEXT PRIMARY KEY,
+    description TEXT NOT NULL,
+    source TEXT NOT NULL,
+    version TEXT,
+    licence TEXT,
+    loaded_at TEXT NOT NULL
+);
+
+-- Code lists (their `label` column is what Datasette shows for a foreign key)
+CREATE TABLE programs (
+    code TEXT PRIMARY KEY,
+    label TEXT NOT NULL,
+    legal_basis TEXT NOT NULL
+);
+CREATE TABLE categories (
+    code TEXT PRIMARY KEY,
+    program TEXT NOT NULL REFERENCES programs(code),
+    label TEXT NOT NULL,
+    public_label TEXT NOT NULL,
+    article TEXT NOT NULL,
+    min_age INTEGER,
+    max_age INTEGER,
+    sensitive INTEGER NOT NULL DEFAULT 0,
+    sort_order INTEGER NOT NULL,
+    legal_basis TEXT NOT NULL
+);
+CREATE TABLE decision_kinds (
+    code TEXT PRIMARY KEY,
+    label TEXT NOT NULL
+);
+
+-- Coefficients (tenths) by category, level and age band [min_age, max_age)
+CREATE TABLE coefficients (
+    id INTEGER PRIMARY KEY,
+    category TEXT NOT NULL REFERENCES categories(code),
+    level TEXT CHECK (level IN ('DBN', 'NANG')),
+    min_age INTEGER NOT NULL DEFAULT 0,
+    max_age INTEGER,
+    tenths INTEGER NOT NULL CHECK (tenths > 0),
+    per_child INTEGER NOT NULL DEFAULT 0 CHECK (per_child IN (0, 1)),
+    valid_from TEXT NOT NULL,
+    valid_to TEXT,
+    legal_basis TEXT NOT NULL,
+    UNIQUE (category, level, min_age, valid_from)
+);
+
+-- Base levels (mức chuẩn) by program and jurisdiction ('VN' or a province code)
+CREATE TABLE base_levels (
+    id INTEGER PRIMARY KEY,
+    program TEXT NOT NULL CHECK (program IN ('TCXH', 'HTXH')) REFERENCES programs(code),
+    jurisdiction TEXT NOT NULL,
+    valid_from TEXT NOT NULL,
+    amount INTEGER NOT NULL CHECK (amount > 0),
+    legal_basis TEXT NOT NULL,
+    added_at TEXT NOT NULL,
+    added_by TEXT NOT NULL,
+    UNIQUE (program, jurisdiction, valid_from)
+);
+"""
+
+REGISTRY_DDL = f"""
+CREATE TABLE households (
+    id INTEGER PRIMARY KEY,
+    code TEXT UNIQUE,
+    commune_code TEXT NOT NULL REFERENCES communes(code),
+    village_id INTEGER REFERENCES villages(id),
+    head_name TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX idx_households_commune ON households(commune_code, village_id);
+
+CREATE TABLE household_poverty (
+    id INTEGER PRIMARY KEY,
+    household_id INTEGER NOT NULL REFERENCES households(id),
+    commune_code TEXT NOT NULL REFERENCES communes(code),
+    status TEXT NOT NULL CHECK (status IN ('ngheo', 'can_ngheo')),
+    valid_from TEXT NOT NULL,
+    valid_to TEXT,
+    basis TEXT,
+    CHECK (valid_to IS NULL OR valid_to >= valid_from)
+);
+CREATE INDEX idx_household_poverty_household ON household_poverty(household_id, valid_from);
+CREATE INDEX idx_household_poverty_commune ON household_poverty(commune_code, status);
+
+CREATE TABLE persons (
+    id INTEGER PRIMARY KEY,
+    full_name TEXT NOT NULL CHECK (length(trim(full_name)) > 0),
+    sex TEXT NOT NULL CHECK (sex IN ('nam', 'nu')),
+    birth_date TEXT NOT NULL CHECK (
+        birth_date GLOB '[12][0-9][0-9][0-9]'
+        OR birth_date GLOB '[12][0-9][0-9][0-9]-[01][0-9]'
+        OR birth_date GLOB '[12][0-9][0-9][0-9]-[01][0-9]-[0-3][0-9]'),
+    birth_precision TEXT NOT NULL CHECK (birth_precision IN ('year', 'month', 'day')),
+    birth_year INTEGER NOT NULL,
+    ethnicity TEXT,
+    cccd TEXT UNIQUE CHECK (cccd IS NULL OR cccd GLOB '{_DIGITS12}'),
+    cmnd TEXT CHECK (cmnd IS NULL OR cmnd GLOB '{_DIGITS9}'),
+    household_id INTEGER REFERENCES households(id),
+    commune_code TEXT NOT NULL REFERENCES communes(code),
+    village_id INTEGER REFERENCES villages(id),
+    phone TEXT,
+    death_date TEXT,
+    death_cause TEXT CHECK (death_cause IN ('thien_tai', 'khac')),
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    CHECK (death_date IS NULL OR death_date >= birth_date)
+);
+CREATE INDEX idx_persons_commune ON persons(commune_code, village_id, full_name);
+CREATE INDEX idx_persons_household ON persons(household_id);
+CREATE INDEX idx_persons_name ON persons(full_name);
+
+-- A person's category (K1…K8) with its validity and the facts the category needs
+CREATE TABLE memberships (
+    id INTEGER PRIMARY KEY,
+    person_id INTEGER NOT NULL REFERENCES persons(id),
+    commune_code TEXT NOT NULL REFERENCES communes(code),
+    category TEXT NOT NULL REFERENCES categories(code),
+    valid_from TEXT NOT NULL,
+    valid_to TEXT,
+    disability_level TEXT CHECK (disability_level IN ('DBN', 'NANG')),
+    disability_cert_date TEXT,
+    k1_subcase TEXT CHECK (k1_subcase IN ('a','b','c','d','đ','e','g','h','i','k','l')),
+    studying_until TEXT,
+    hiv_positive INTEGER NOT NULL DEFAULT 0 CHECK (hiv_positive IN (0, 1)),
+    note TEXT,
+    CHECK (valid_to IS NULL OR valid_to >= valid_from),
+    CHECK (category <> 'K6' OR disability_level IS NOT NULL),
+    CHECK (category NOT IN ('K3', 'K8') OR hiv_positive = 1)
+);
+CREATE INDEX idx_memberships_person ON memberships(person_id, valid_from);
+CREATE INDEX idx_memberships_commune ON memberships(commune_code, category, valid_from, valid_to, person_id);
+CREATE INDEX idx_memberships_category ON memberships(category, valid_from, valid_to, commune_code);
+
+-- Children counted by a K4 (single parent) membership
+CREATE TABLE membership_children (
+    id INTEGER PRIMARY KEY,
+    membership_id INTEGER NOT NULL REFERENCES memberships(id),
+    commune_code TEXT NOT NULL REFERENCES communes(code),
+    child_person_id INTEGER REFERENCES persons(id),
+    full_name TEXT NOT NULL,
+    birth_date TEXT NOT NULL,
+    studying_until TEXT
+);
+CREATE INDEX idx_membership_children_membership ON membership_children(membership_id);
+
+-- Care support (CSND, ND 20 Art. 20): C1…C7, paid to the carer
+CREATE TABLE care_entitlements (
+    id INTEGER PRIMARY KEY,
+    code TEXT NOT NULL REFERENCES categories(code),
+    carer_person_id INTEGER NOT NULL REFERENCES persons(id),
+    cared_person_id INTEGER REFERENCES persons(id),
+    commune_code TEXT NOT NULL REFERENCES communes(code),
+    valid_from TEXT NOT NULL,
+    valid_to TEXT,
+    note TEXT,
+    CHECK (valid_to IS NULL OR valid_to >= valid_from)
+);
+CREATE INDEX idx_care_carer ON care_entitlements(carer_person_id);
+CREATE INDEX idx_care_commune ON care_entitlements(commune_code, code);
+
+-- Social pension (HTXH) windows, by month, inclusive
+CREATE TABLE social_pensions (
+    id INTEGER PRIMARY KEY,
+    person_id INTEGER NOT NULL REFERENCES persons(id),
+    commune_code TEXT NOT NULL REFERENCES communes(code),
+    from_month TEXT NOT NULL CHECK (from_month GLOB '[12][0-9][0-9][0-9]-[01][0-9]'),
+    to_month TEXT CHECK (to_month IS NULL OR to_month >= from_month),
+    decision_number TEXT
+);
+CREATE INDEX idx_social_pensions_person ON social_pensions(person_id);
+
+-- Decisions (quyết định): grant, adjust, suspend, resume, stop, move
+CREATE TABLE decisions (
+    id INTEGER PRIMARY KEY,
+    number TEXT NOT NULL,
+    kind TEXT NOT NULL REFERENCES decision_kinds(code),
+    program TEXT NOT NULL DEFAULT 'TCXH' REFERENCES programs(code),
+    person_id INTEGER NOT NULL REFERENCES persons(id),
+    membership_id INTEGER REFERENCES memberships(id),
+    commune_code TEXT NOT NULL REFERENCES communes(code),
+    legacy_commune_code TEXT REFERENCES legacy_communes(code),
+    legacy_district_code TEXT REFERENCES legacy_districts(code),
+    signed_date TEXT NOT NULL,
+    signer_name TEXT NOT NULL,
+    signer_title TEXT NOT NULL,
+    authority_level TEXT NOT NULL CHECK (authority_level IN ('huyen', 'xa', 'tinh')),
+    start_month TEXT CHECK (start_month IS NULL OR start_month GLOB '[12][0-9][0-9][0-9]-[01][0-9]'),
+    stop_month TEXT CHECK (stop_month IS NULL OR stop_month GLOB '[12][0-9][0-9][0-9]-[01][0-9]'),
+    amount INTEGER CHECK (amount IS NULL OR amount >= 0),
+    legal_basis TEXT NOT NULL,
+    reason TEXT,
+    created_at TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    CHECK (stop_month IS NULL OR start_month IS NULL OR stop_month >= start_month)
+);
+CREATE INDEX idx_decisions_person ON decisions(person_id, signed_date);
+CREATE INDEX idx_decisions_commune ON decisions(commune_code, signed_date, kind);
+CREATE INDEX idx_decisions_number ON decisions(number);
+"""
+
+LEDGER_DDL = """
+CREATE TABLE payroll_runs (
+    id INTEGER PRIMARY KEY,
+    month TEXT NOT NULL CHECK (month GLOB '[12][0-9][0-9][0-9]-[01][0-9]'),
+    scope TEXT,
+    status TEXT NOT NULL CHECK (status IN ('open', 'closed')),
+    rule_set TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    closed_at TEXT,
+    closed_by TEXT
+);
+CREATE INDEX idx_payroll_runs_month ON payroll_runs(month, status);
+
+-- One line per person, program, month and kind of payment (rules.md §8)
+CREATE TABLE ledger (
+    id INTEGER PRIMARY KEY,
+    run_id INTEGER NOT NULL REFERENCES payroll_runs(id),
+    person_id INTEGER NOT NULL REFERENCES persons(id),
+    commune_code TEXT NOT NULL REFERENCES communes(code),
+    program TEXT NOT NULL REFERENCES programs(code),
+    month TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('thuong_xuyen', 'truy_linh', 'truy_thu', 'mai_tang')),
+    due INTEGER NOT NULL,
+    paid INTEGER NOT NULL DEFAULT 0,
+    coefficient_tenths INTEGER,
+    base INTEGER,
+    basis TEXT,
+    reason TEXT
+);
+CREATE INDEX idx_ledger_run ON ledger(run_id, commune_code);
+"""
+
+ACCESS_DDL = """
+-- Append-only audit trail of every write
+CREATE TABLE audit_log (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    table_name TEXT NOT NULL,
+    row_id TEXT,
+    commune_code TEXT,
+    before TEXT,
+    after TEXT
+);
+CREATE INDEX idx_audit_log_table ON audit_log(table_name, row_id);
+CREATE INDEX idx_audit_log_actor ON audit_log(actor, at);
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'audit_log chỉ được ghi thêm, không được sửa'); END;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'audit_log chỉ được ghi thêm, không được xoá'); END;
+
+CREATE TABLE roles (
+    code TEXT PRIMARY KEY,
+    label TEXT NOT NULL
+);
+CREATE TABLE users (
+    username TEXT PRIMARY KEY CHECK (username GLOB '[a-z0-9]*' AND length(username) BETWEEN 2 AND 40),
+    full_name TEXT,
+    role TEXT NOT NULL REFERENCES roles(code),
+    province_code TEXT REFERENCES provinces(code),
+    active INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
+    created_at TEXT NOT NULL
+);
+CREATE TABLE user_communes (
+    username TEXT NOT NULL REFERENCES users(username),
+    commune_code TEXT NOT NULL REFERENCES communes(code),
+    PRIMARY KEY (username, commune_code)
+);
+-- Password hashes live apart from users: no Datasette connection may read this table
+-- (an SQLite authorizer refuses it; see plugins/btxh_access.py)
+CREATE TABLE user_credentials (
+    username TEXT PRIMARY KEY REFERENCES users(username),
+    password_hash TEXT NOT NULL,
+    failed_logins INTEGER NOT NULL DEFAULT 0,
+    locked_until TEXT,
+    changed_at TEXT NOT NULL
+);
+"""
+
+
+def statements(script: str) -> list[str]:
+    """Split a DDL script into complete statements (triggers included).
+
+    ``executescript`` would COMMIT the migration's transaction first, so each
+    statement is executed on its own inside it.
+    """
+    out, buf = [], ""
+    for line in script.splitlines(keepends=True):
+        if line.lstrip().startswith("--") and not buf.strip():
+            continue
+        buf += line
+        if sqlite3.complete_statement(buf):
+            out.append(buf.strip())
+            buf = ""
+    if buf.strip():
+        raise ValueError(f"incomplete SQL statement: {buf[:80]!r}")
+    return out
+
+
+def _run(db: Database, script: str) -> None:
+    for statement in statements(script):
+        db.execute(statement)
+
+
+@migrations()
+def m001_reference(db: Database) -> None:
+    _run(db, REFERENCE_DDL)
+
+
+@migrations()
+def m002_registry(db: Database) -> None:
+    _run(db, REGISTRY_DDL)
+
+
+@migrations()
+def m003_ledger(db: Database) -> None:
+    _run(db, LEDGER_DDL)
+
+
+@migrations()
+def m004_access(db: Database) -> None:
+    _run(db, ACCESS_DDL)
+
+
+def apply(db: Database) -> list[str]:
+    """Apply pending migrations; return the names applied."""
+    pending = [m.name for m in migrations.pending(db)]
+    migrations.apply(db)
+    return pending

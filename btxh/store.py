@@ -1,0 +1,80 @@
+"""Opening btxh.db, and the only place that turns rows into domain values and back."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from . import clock, migrations
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+class StoreError(Exception):
+    """A problem with the database file, worded for staff (Vietnamese)."""
+
+
+def check_sqlite_file(path: Path) -> None:
+    """Refuse a path that exists but is not an SQLite database (before any write)."""
+    if path.is_dir():
+        raise StoreError(f"{path}: là một thư mục, không phải tệp cơ sở dữ liệu SQLite.")
+    if path.exists() and path.stat().st_size > 0:
+        with path.open("rb") as f:
+            head = f.read(len(SQLITE_MAGIC))
+        if head != SQLITE_MAGIC:
+            raise StoreError(
+                f"{path}: không phải tệp cơ sở dữ liệu SQLite (phần đầu tệp không đúng định dạng). "
+                "Không có gì bị thay đổi."
+            )
+
+
+def open_db(path: str | Path, *, create: bool = True) -> Database:
+    """Open btxh.db with foreign keys on and WAL journaling."""
+    path = Path(path)
+    check_sqlite_file(path)
+    if not create and not path.exists():
+        raise StoreError(f"{path}: không tìm thấy cơ sở dữ liệu. Hãy chạy `btxh init {path}` trước.")
+    conn = sqlite3.connect(str(path))
+    try:
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA busy_timeout = 5000")
+        if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            conn.execute("PRAGMA journal_mode = WAL")
+    except sqlite3.DatabaseError as e:
+        conn.close()
+        raise StoreError(f"{path}: không đọc được cơ sở dữ liệu SQLite ({e}).") from e
+    return Database(conn)
+
+
+def is_initialised(db: Database) -> bool:
+    return not migrations.migrations.pending(db)
+
+
+def registry_is_empty(db: Database) -> bool:
+    """True when no person, household or decision has been recorded."""
+    for table in ("persons", "households", "decisions"):
+        if db[table].exists() and db.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchone():
+            return False
+    return True
+
+
+def audit(db: Database, *, actor: str, action: str, table: str, row_id, before=None,
+          after=None, commune_code: str | None = None) -> None:
+    """Append one row to the audit log (call inside the caller's transaction)."""
+    db.execute(
+        "INSERT INTO audit_log (at, actor, action, table_name, row_id, commune_code, before, after)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            clock.now_iso(),
+            actor,
+            action,
+            table,
+            None if row_id is None else str(row_id),
+            commune_code,
+            None if before is None else json.dumps(before, ensure_ascii=False, sort_keys=True),
+            None if after is None else json.dumps(after, ensure_ascii=False, sort_keys=True),
+        ],
+    )

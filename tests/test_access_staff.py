@@ -1,0 +1,141 @@
+"""Logged-in staff browse and filter; secrets stay out of every Datasette answer."""
+
+import asyncio
+
+import pytest
+
+from btxh import access
+from conftest import PASSWORD, login
+
+
+def get(ds, path, **kw):
+    return asyncio.run(ds.client.get(path, **kw))
+
+
+REGISTRY_TABLES = ["persons", "memberships", "membership_children", "households",
+                   "household_poverty", "care_entitlements", "social_pensions", "decisions",
+                   "payroll_runs", "ledger", "villages", "communes", "provinces",
+                   "legacy_communes", "commune_succession", "base_levels", "coefficients",
+                   "categories"]
+
+
+def test_login_sets_a_signed_expiring_cookie(ds):
+    response = asyncio.run(login(ds, "t_xa"))
+    assert response.status_code == 302 and response.headers["location"] == "/"
+    decoded = ds.unsign(response.cookies["ds_actor"], "actor")
+    assert decoded["a"]["id"] == "t_xa" and decoded["a"]["role"] == "can_bo_xa"
+    assert decoded["e"]  # expiry
+    assert "password" not in str(decoded)
+
+
+@pytest.mark.parametrize("password", ["sai-mat-khau", "", PASSWORD.upper()])
+def test_wrong_password_is_refused_in_vietnamese(ds, password):
+    response = asyncio.run(login(ds, "t_phantich", password))
+    assert response.status_code == 401
+    assert "không đúng" in response.text
+    assert "ds_actor" not in response.cookies
+
+
+def test_login_does_not_redirect_off_site(ds):
+    import re
+    page = asyncio.run(ds.client.get("/-/login?next=//evil.example/x"))
+    token = re.search(r'name="csrftoken" value="([^"]+)"', page.text).group(1)
+    response = asyncio.run(ds.client.post(
+        "/-/login", data={"username": "t_xa", "password": PASSWORD, "csrftoken": token,
+                          "next": "https://evil.example/"},
+        cookies={"ds_csrftoken": page.cookies["ds_csrftoken"]}))
+    assert response.headers["location"] == "/"
+
+
+def test_login_post_without_csrf_token_is_refused(ds):
+    response = asyncio.run(ds.client.post(
+        "/-/login", data={"username": "t_xa", "password": PASSWORD},
+        cookies={"ds_csrftoken": "abc"}))
+    assert response.status_code == 403
+
+
+@pytest.mark.parametrize("role", ["can_bo_xa", "tinh", "phan_tich", "quan_tri"])
+@pytest.mark.parametrize("table", REGISTRY_TABLES)
+def test_staff_browse_every_registry_table(ds, cookies, role, table):
+    response = get(ds, f"/btxh/{table}", cookies=cookies[role])
+    assert response.status_code == 200, response.text[:300]
+
+
+def test_staff_filter_a_table(ds, cookies):
+    response = get(ds, "/btxh/memberships.json?category=K6&_shape=array&_size=5", cookies=cookies["can_bo_xa"])
+    assert response.status_code == 200
+    rows = response.json()
+    assert rows and all(r["category"] == "K6" for r in rows)
+
+
+def test_table_page_shows_vietnamese_labels(ds, cookies):
+    html = get(ds, "/btxh/persons", cookies=cookies["tinh"]).text
+    assert "Họ và tên" in html and "Đối tượng và người liên quan" in html
+
+
+@pytest.mark.parametrize("role", ["can_bo_xa", "tinh", "phan_tich", "quan_tri"])
+def test_credentials_table_is_never_shown(ds, cookies, role):
+    assert get(ds, "/btxh/user_credentials", cookies=cookies[role]).status_code == 403
+    assert get(ds, "/btxh/user_credentials.json", cookies=cookies[role]).status_code == 403
+
+
+@pytest.mark.parametrize("sql", [
+    "select password_hash from user_credentials",
+    "select * from user_credentials",
+    "select group_concat(password_hash) from user_credentials",
+    "with c as (select * from user_credentials) select * from c",
+    "select (select password_hash from user_credentials limit 1)",
+])
+def test_password_hashes_unreadable_even_by_sql(ds, cookies, sql):
+    response = get(ds, "/btxh.json", params={"sql": sql, "_shape": "array"}, cookies=cookies["quan_tri"])
+    assert "pbkdf2" not in response.text
+    assert response.status_code in (400, 403)
+
+
+def test_database_download_refused_for_everyone(ds, cookies):
+    for role in cookies:
+        assert get(ds, "/btxh.db", cookies=cookies[role]).status_code == 403
+
+
+@pytest.mark.parametrize("role,allowed", [("can_bo_xa", False), ("tinh", False), ("phan_tich", True), ("quan_tri", True)])
+def test_sql_only_for_analysts_and_admins(ds, cookies, role, allowed):
+    response = get(ds, "/btxh.json?sql=select+count(*)+from+persons", cookies=cookies[role])
+    assert (response.status_code == 200) is allowed
+
+
+def test_metadata_json_has_no_secret(ds, cookies):
+    text = get(ds, "/-/metadata.json", cookies=cookies["quan_tri"]).text
+    for needle in ("pbkdf2", "password_hash", "secret", "matkhau"):
+        assert needle not in text.lower()
+
+
+def test_no_secret_in_settings_or_plugins(ds, cookies):
+    for path in ["/-/settings.json", "/-/plugins.json", "/-/actor.json"]:
+        text = get(ds, path, cookies=cookies["quan_tri"]).text
+        assert "pbkdf2" not in text and "test-secret" not in text
+
+
+@pytest.mark.parametrize("role,table,allowed", [
+    ("can_bo_xa", "audit_log", False), ("phan_tich", "users", False),
+    ("tinh", "audit_log", True), ("quan_tri", "users", True),
+])
+def test_admin_tables(ds, cookies, role, table, allowed):
+    assert (get(ds, f"/btxh/{table}", cookies=cookies[role]).status_code == 200) is allowed
+
+
+@pytest.mark.parametrize("action", ["insert-row", "delete-row", "update-row", "create-table",
+                                    "drop-table", "view-database-download", "made-up-action"])
+def test_writes_through_datasette_are_refused(action):
+    assert access.allowed({"id": "a", "role": "quan_tri"}, action, ("btxh", "persons")) is False
+
+
+def test_staff_home_lists_tables(ds, cookies):
+    html = get(ds, "/", cookies=cookies["can_bo_xa"]).text
+    assert "/btxh/persons" in html and "Sổ đối tượng" in html
+    assert "/btxh/audit_log" not in html  # not for a commune officer
+
+
+def test_security_headers(ds):
+    response = get(ds, "/")
+    assert response.headers["x-frame-options"] == "DENY"
+    assert response.headers["x-content-type-options"] == "nosniff"

@@ -1,0 +1,63 @@
+"""Staff accounts: hashed in the database, validated, locked after repeated failures."""
+
+import pytest
+
+from btxh import users
+
+
+def test_add_user_hashes_with_datasette_auth_passwords_scheme(ref_db):
+    actor = users.add_user(ref_db, username="lan", role="can_bo_xa", password="mat-khau-1",
+                           communes=["00004"])
+    assert actor == {"id": "lan", "name": "lan", "role": "can_bo_xa", "province": "01", "communes": ["00004"]}
+    stored = ref_db.execute("SELECT password_hash FROM user_credentials WHERE username='lan'").fetchone()[0]
+    assert stored.startswith("pbkdf2_sha256$") and "mat-khau-1" not in stored
+    audit = ref_db.execute("SELECT actor, action, after FROM audit_log WHERE table_name='users'").fetchone()
+    assert audit[1] == "user_add" and "pbkdf2" not in audit[2]
+
+
+@pytest.mark.parametrize("kwargs,message", [
+    pytest.param(dict(role="sep"), "Vai trò «sep» không tồn tại", id="unknown-role"),
+    pytest.param(dict(communes=["99999"]), "Mã xã «99999»", id="unknown-commune"),
+    pytest.param(dict(communes=[]), "ít nhất một xã", id="commune-officer-without-commune"),
+    pytest.param(dict(password="ngan"), "ít nhất 8 ký tự", id="short-password"),
+    pytest.param(dict(username="Lan Anh"), "Tên đăng nhập «Lan Anh» không hợp lệ", id="bad-username"),
+    pytest.param(dict(role="tinh", communes=[], province="99"), "Mã tỉnh «99»", id="unknown-province"),
+])
+def test_add_user_refuses_bad_input_and_writes_nothing(ref_db, kwargs, message):
+    args = dict(username="lan", role="can_bo_xa", password="mat-khau-1", communes=["00004"])
+    args.update(kwargs)
+    with pytest.raises(users.UserError, match=message):
+        users.add_user(ref_db, **args)
+    for table in ("users", "user_communes", "user_credentials", "audit_log"):
+        assert ref_db.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 0
+
+
+def test_duplicate_username_refused(ref_db):
+    users.add_user(ref_db, username="lan", role="phan_tich", password="mat-khau-1")
+    with pytest.raises(users.UserError, match="đã tồn tại"):
+        users.add_user(ref_db, username="lan", role="phan_tich", password="mat-khau-1")
+
+
+def test_authenticate(ref_db):
+    users.add_user(ref_db, username="lan", role="phan_tich", password="mat-khau-1")
+    actor, error = users.authenticate(ref_db, "lan", "mat-khau-1")
+    assert actor["role"] == "phan_tich" and error is None
+    assert users.authenticate(ref_db, "lan", "sai")[0] is None
+    assert users.authenticate(ref_db, "khong-co", "sai") == (None, "Tên đăng nhập hoặc mật khẩu không đúng.")
+
+
+def test_lockout_after_repeated_failures(ref_db, monkeypatch):
+    users.add_user(ref_db, username="lan", role="phan_tich", password="mat-khau-1")
+    monkeypatch.setenv("BTXH_NOW", "2026-01-01T08:00:00")
+    for _ in range(users.MAX_FAILED_LOGINS):
+        assert users.authenticate(ref_db, "lan", "sai")[0] is None
+    actor, error = users.authenticate(ref_db, "lan", "mat-khau-1")
+    assert actor is None and "tạm khoá" in error
+    monkeypatch.setenv("BTXH_NOW", "2026-01-01T08:16:00")
+    assert users.authenticate(ref_db, "lan", "mat-khau-1")[0]["id"] == "lan"
+
+
+def test_inactive_account_cannot_log_in(ref_db):
+    users.add_user(ref_db, username="lan", role="phan_tich", password="mat-khau-1")
+    ref_db.execute("UPDATE users SET active = 0 WHERE username = 'lan'")
+    assert users.authenticate(ref_db, "lan", "mat-khau-1")[0] is None
