@@ -93,7 +93,6 @@ def build_demo(db_path: str, *, scale: str, seed: int, province: str | None, for
                echo=click.echo) -> dict:
     """Initialise DB if needed and fill it with synthetic data (the `demo` command)."""
     database = _open(db_path)
-    _init(database)
     if not store.registry_is_empty(database):
         if not force:
             raise _fail(
@@ -103,6 +102,7 @@ def build_demo(db_path: str, *, scale: str, seed: int, province: str | None, for
         with database.atomic():
             for table in _REGISTRY_TABLES:
                 database.execute(f"DELETE FROM {table}")
+    _init(database)
     synth = _load_synth()
     total = synth.expected_persons(scale)
     started = time.perf_counter()

@@ -99,51 +99,56 @@ def _load_block(db: Database, block: Block, now: str) -> int:
     where = " AND ".join(f"{k} IS ?" for k in block.pk)
     updates = [c for c in cols if c not in block.pk]
     table = block.table
+    changed = 0
     for row in rows:
         key = [row[k] for k in block.pk]
-        exists = db.execute(f"SELECT 1 FROM {table} WHERE {where}", key).fetchone()
-        if exists is None:
+        current = db.execute(f"SELECT {', '.join(cols)} FROM {table} WHERE {where}", key).fetchone()
+        if current is None:
             db.execute(
                 f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({placeholders})",
                 [row[c] for c in cols],
             )
-        elif not block.only_missing and updates:
+            changed += 1
+        elif not block.only_missing and updates and any(
+            current[cols.index(c)] != row[c] for c in updates if c != "added_at"
+        ):
             db.execute(
                 f"UPDATE {table} SET {', '.join(f'{c} = ?' for c in updates)} WHERE {where}",
                 [row[c] for c in updates] + key,
             )
-    return len(rows)
+            changed += 1
+    return changed
 
 
 def load(db: Database) -> dict[str, int]:
     """Load (or refresh) every block of reference data in one transaction."""
     now = clock.now_iso()
-    counts = {}
+    counts, changed = {}, 0
     with db.atomic():
         for block in _blocks():
-            counts[block.table] = _load_block(db, block, now)
-        db.execute(
-            "INSERT OR REPLACE INTO data_sources (name, description, source, version, licence, loaded_at)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            [
-                "admin_units",
-                "Đơn vị hành chính cấp tỉnh, cấp xã từ 01/07/2025 và trước đó; bảng chuyển đổi cũ → mới",
-                "btxh/data/admin_units (trích từ gói PyPI vietnamadminunits; xem PROVENANCE.md)",
-                "vietnamadminunits 1.0.4",
-                "MIT",
-                now,
-            ],
-        )
-        db.execute(
-            "INSERT OR REPLACE INTO data_sources (name, description, source, version, licence, loaded_at)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            [
-                "rates",
-                "Mức chuẩn trợ giúp xã hội, danh mục đối tượng và hệ số",
-                "btxh/data/*.csv, theo Nghị định 20/2021/NĐ-CP, 76/2024/NĐ-CP, 176/2025/NĐ-CP",
-                None,
-                None,
-                now,
-            ],
-        )
+            changed += _load_block(db, block, now)
+            counts[block.table] = db.execute(f"SELECT count(*) FROM {block.table}").fetchone()[0]
+        if changed:
+            _record_sources(db, now)
     return counts
+
+
+_SOURCES = [
+    ("admin_units",
+     "Đơn vị hành chính cấp tỉnh, cấp xã từ 01/07/2025 và trước đó; bảng chuyển đổi cũ → mới",
+     "btxh/data/admin_units (trích từ gói PyPI vietnamadminunits; xem PROVENANCE.md)",
+     "vietnamadminunits 1.0.4", "MIT"),
+    ("rates",
+     "Mức chuẩn trợ giúp xã hội, danh mục đối tượng và hệ số",
+     "btxh/data/*.csv, theo Nghị định 20/2021/NĐ-CP, 76/2024/NĐ-CP, 176/2025/NĐ-CP",
+     None, None),
+]
+
+
+def _record_sources(db: Database, now: str) -> None:
+    for source in _SOURCES:
+        db.execute(
+            "INSERT OR REPLACE INTO data_sources (name, description, source, version, licence, loaded_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            [*source, now],
+        )

@@ -61,7 +61,11 @@ def demo_db_path(tmp_path_factory, reference_db_path) -> Path:
 def ds(demo_db_path):
     from datasette.app import Datasette
 
-    return Datasette(**serving.datasette_kwargs(demo_db_path, SECRET))
+    import asyncio
+
+    instance = Datasette(**serving.datasette_kwargs(demo_db_path, SECRET))
+    asyncio.run(instance.invoke_startup())
+    return instance
 
 
 _CSRF = re.compile(r'name="csrftoken" value="([^"]+)"')

@@ -116,3 +116,11 @@ def test_readme_documents_every_command():
     for name, command in _commands(cli):
         if not hasattr(command, "commands"):
             assert f"btxh {name}" in readme, name
+
+
+def test_init_twice_leaves_the_file_byte_identical(tmp_path):
+    db = tmp_path / "btxh.db"
+    run("init", db)
+    before = digest(db)
+    assert run("init", db).exit_code == 0
+    assert digest(db) == before
