@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -190,7 +189,8 @@ def serve(db, host, port, scale):
     env = dict(os.environ, DATASETTE_SECRET=serving.secret_for(path))
     click.echo(f"btxh: http://{host}:{port}/", err=True)
     argv = [sys.executable, "-m", "datasette", *serving.datasette_argv(path, host, port)]
-    sys.exit(subprocess.call(argv, env=env))
+    # exec: Datasette replaces this process, so a signal to `btxh serve` reaches it
+    os.execve(sys.executable, argv, env)
 
 
 @cli.group()
