@@ -110,6 +110,9 @@ def build_demo(db_path: str, *, scale: str, seed: int, province: str | None, for
         counts = synth.generate(database, scale=scale, seed=seed, province=province,
                                 progress=bar.update)
     elapsed = time.perf_counter() - started
+    with database.atomic():
+        store.audit(database, actor="btxh demo", action="demo_build", table="persons", row_id=None,
+                    after={"scale": scale, "seed": seed, "province": province, "counts": counts})
     demo_users = _demo_users(database, synth, province)
     database.conn.close()
     echo(f"{db_path}: {counts.get('persons', 0):,} người, {counts.get('memberships', 0):,} diện hưởng, "

@@ -229,6 +229,10 @@ CREATE TABLE persons (
     death_cause TEXT CHECK (death_cause IN ('thien_tai', 'khac')),
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL,
+    CHECK (length(birth_date) <> 10 OR date(birth_date, '+0 days') = birth_date),
+    CHECK (length(birth_date) <> 7 OR substr(birth_date, 6, 2) BETWEEN '01' AND '12'),
+    CHECK (birth_year = CAST(substr(birth_date, 1, 4) AS INTEGER)),
+    CHECK (death_date IS NULL OR date(death_date, '+0 days') = death_date),
     CHECK (death_date IS NULL OR death_date >= birth_date)
 );
 CREATE INDEX idx_persons_commune ON persons(commune_code, village_id, full_name);
@@ -249,7 +253,8 @@ CREATE TABLE memberships (
     studying_until TEXT,
     hiv_positive INTEGER NOT NULL DEFAULT 0 CHECK (hiv_positive IN (0, 1)),
     note TEXT,
-    CHECK (valid_to IS NULL OR valid_to >= valid_from),
+    CHECK (date(valid_from, '+0 days') = valid_from),
+    CHECK (valid_to IS NULL OR (date(valid_to, '+0 days') = valid_to AND valid_to >= valid_from)),
     CHECK (category <> 'K6' OR disability_level IS NOT NULL),
     CHECK (category NOT IN ('K3', 'K8') OR hiv_positive = 1)
 );
@@ -306,7 +311,7 @@ CREATE TABLE decisions (
     commune_code TEXT NOT NULL REFERENCES communes(code),
     legacy_commune_code TEXT REFERENCES legacy_communes(code),
     legacy_district_code TEXT REFERENCES legacy_districts(code),
-    signed_date TEXT NOT NULL,
+    signed_date TEXT NOT NULL CHECK (date(signed_date, '+0 days') = signed_date),
     signer_name TEXT NOT NULL,
     signer_title TEXT NOT NULL,
     authority_level TEXT NOT NULL CHECK (authority_level IN ('huyen', 'xa', 'tinh')),

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from . import clock
+from . import clock, store
 
 DATA = Path(__file__).parent / "data"
 UNITS = DATA / "admin_units"
@@ -130,6 +130,8 @@ def load(db: Database) -> dict[str, int]:
             counts[block.table] = db.execute(f"SELECT count(*) FROM {block.table}").fetchone()[0]
         if changed:
             _record_sources(db, now)
+            store.audit(db, actor="btxh init", action="reference_load", table="data_sources",
+                        row_id=None, after={"rows_changed": changed, "counts": counts})
     return counts
 
 

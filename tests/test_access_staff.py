@@ -139,3 +139,32 @@ def test_security_headers(ds):
     response = get(ds, "/")
     assert response.headers["x-frame-options"] == "DENY"
     assert response.headers["x-content-type-options"] == "nosniff"
+
+
+def test_logout_clears_the_session(ds):
+    import re
+
+    response = asyncio.run(login(ds, "t_tinh"))
+    actor = {"ds_actor": response.cookies["ds_actor"]}
+    page = get(ds, "/-/logout", cookies=actor)
+    assert "Đăng xuất" in page.text
+    token = re.search(r'name="csrftoken" value="([^"]+)"', page.text).group(1)
+    out = asyncio.run(ds.client.post("/-/logout", data={"csrftoken": token},
+                                     cookies={**actor, "ds_csrftoken": page.cookies["ds_csrftoken"]}))
+    assert out.status_code == 302
+    assert out.cookies.get("ds_actor", "") == ""
+
+
+def test_expired_session_is_anonymous(ds):
+    from datasette.utils import baseconv
+
+    expired = ds.sign({"a": {"id": "t_tinh", "role": "tinh"}, "e": baseconv.base62.encode(1)}, "actor")
+    assert get(ds, "/btxh/persons", cookies={"ds_actor": expired}).status_code == 403
+
+
+def test_every_write_so_far_is_audited(demo_db_path):
+    import sqlite3
+
+    conn = sqlite3.connect(demo_db_path)
+    actions = {r[0] for r in conn.execute("SELECT DISTINCT action FROM audit_log")}
+    assert {"reference_load", "demo_build", "user_add"} <= actions
