@@ -15,6 +15,9 @@ from pathlib import Path
 import click
 
 from . import migrations, reference, serving, store, users
+from . import calc as calc_core
+from .cli_paylist import paylist
+from .payroll import run as payroll_core
 
 DEFAULT_DB = "btxh.db"
 DEMO_PASSWORD = "btxh-demo-2025"
@@ -82,7 +85,7 @@ def _load_synth():
 
 
 _REGISTRY_TABLES = (
-    "ledger", "payroll_runs", "decisions", "social_pensions", "care_entitlements",
+    "ledger", "ledger_settled", "payroll_dirty", "payroll_runs", "decisions", "social_pensions", "care_entitlements",
     "membership_children", "memberships", "persons", "household_poverty", "households",
     "area_flags", "villages",
 )
@@ -99,6 +102,8 @@ def build_demo(db_path: str, *, scale: str, seed: int, province: str | None, for
                 "dữ liệu minh hoạ (tài khoản và danh mục được giữ nguyên). Không có gì bị thay đổi."
             )
         with database.atomic():
+            # a demo reset: closed runs are reopened so the ledger's guard lets them go
+            database.execute("UPDATE payroll_runs SET status = 'open'")
             for table in _REGISTRY_TABLES:
                 database.execute(f"DELETE FROM {table}")
     _init(database)
@@ -113,6 +118,7 @@ def build_demo(db_path: str, *, scale: str, seed: int, province: str | None, for
     with database.atomic():
         store.audit(database, actor="btxh demo", action="demo_build", table="persons", row_id=None,
                     after={"scale": scale, "seed": seed, "province": province, "counts": counts})
+    database.execute("DELETE FROM payroll_dirty")  # demo history predates the ledger
     demo_users = _demo_users(database, synth, province)
     database.conn.close()
     echo(f"{db_path}: {counts.get('persons', 0):,} người, {counts.get('memberships', 0):,} diện hưởng, "
@@ -194,6 +200,137 @@ def serve(db, host, port, scale):
     argv = [sys.executable, "-m", "datasette", *serving.datasette_argv(path, host, port)]
     # exec: Datasette replaces this process, so a signal to `btxh serve` reaches it
     os.execve(sys.executable, argv, env)
+
+
+@cli.command()
+@click.argument("cases", metavar="CASES.json", type=click.File("r", encoding="utf-8"))
+@click.option("--month", required=True, metavar="YYYY-MM[..YYYY-MM]",
+              help="Month, or inclusive range of months, to compute (2021-07 or later)")
+@click.option("--db", type=click.Path(dir_okay=False),
+              help="Database whose base levels (province rows included), coefficients and categories "
+                   "are used; without it, the reference data shipped with btxh")
+def calc(cases, month, db):
+    """Compute each case's monthly allowance from a JSON array of cases ("-": standard input).
+
+    Prints a JSON array, one object per case and month (rules.md §11). Bad input is refused
+    with one line per problem on standard error, exit status 2 and nothing printed.
+
+    \b
+    Example:
+        btxh calc --month 2025-03 cases.json
+        btxh calc --month 2025-01..2025-12 cases.json --db btxh.db
+    """
+    if db and not Path(db).exists():
+        click.echo(f"{db}: không tìm thấy cơ sở dữ liệu; dùng mức chuẩn và hệ số đi kèm btxh.", err=True)
+    try:
+        answers = calc_core.calculate(cases.read(), month, calc_core.Calculator.build(db), source=cases.name)
+    except UnicodeDecodeError:
+        answers = None
+        click.echo(f"{cases.name}: không đọc được tệp (cần văn bản UTF-8).", err=True)
+    except calc_core.CalcInputError as e:
+        answers = None
+        click.echo("\n".join(e.problems), err=True)
+    if answers is None:
+        raise SystemExit(2)
+    click.echo(calc_core.dumps(answers))
+
+
+@cli.group()
+def payroll():
+    """Monthly payroll: compute, close, and print payment lists."""
+
+
+def _n(value: int) -> str:
+    """1234567 → "1.234.567" (Vietnamese thousands separator)."""
+    return f"{value:,}".replace(",", ".")
+
+
+def _payroll_db(db: str):
+    if not Path(db).exists():
+        raise _fail(f"{db}: không tìm thấy cơ sở dữ liệu. Hãy chạy `btxh init {db}` trước.")
+    database = _open(db, create=False)
+    if not store.is_initialised(database):
+        raise _fail(f"{db}: cơ sở dữ liệu chưa được khởi tạo. Hãy chạy `btxh init {db}` trước.")
+    return database
+
+
+@payroll.command(name="run")
+@click.argument("month", metavar="YYYY-MM")
+@click.option("--commune", "communes", multiple=True, help="5-digit 2025 commune code (repeatable; default: all)")
+@click.option("--db", default=DEFAULT_DB, show_default=True, type=click.Path(dir_okay=False), help="Database file")
+def payroll_run(month, communes, db):
+    """Compute MONTH into the ledger: regular lines, arrears, recovery, funeral support.
+
+    One transaction; re-running an open month replaces it.
+
+    \b
+    Example:
+        btxh payroll run 2026-11 --commune 00004
+    """
+    database = _payroll_db(db)
+    started = time.perf_counter()
+    try:
+        summary = payroll_core.run(database, month, list(communes))
+    except payroll_core.PayrollError as e:
+        raise _fail(str(e)) from e
+    elapsed = time.perf_counter() - started
+    labels = {"thuong_xuyen": "hằng tháng", "truy_linh": "truy lĩnh", "truy_thu": "truy thu",
+              "mai_tang": "mai táng"}
+    click.echo(f"Kỳ chi trả số {summary.run_id}, tháng {summary.month} ({elapsed:.1f} giây):")
+    for kind, label in labels.items():
+        if kind in summary.lines:
+            click.echo(f"  {label}: {_n(summary.lines[kind])} dòng, {_n(summary.totals[kind])} đồng")
+
+
+@payroll.command(name="close")
+@click.argument("month", metavar="YYYY-MM")
+@click.option("--db", default=DEFAULT_DB, show_default=True, type=click.Path(dir_okay=False), help="Database file")
+def payroll_close(month, db):
+    """Close (freeze) the open run(s) of MONTH; later corrections go into the next run.
+
+    \b
+    Example:
+        btxh payroll close 2026-11
+    """
+    database = _payroll_db(db)
+    try:
+        closed = payroll_core.close(database, month)
+    except payroll_core.PayrollError as e:
+        raise _fail(str(e)) from e
+    click.echo(f"Đã chốt kỳ chi trả tháng {month}: kỳ số {', '.join(map(str, closed))}.")
+
+
+payroll.add_command(paylist)
+
+
+@cli.group()
+def rates():
+    """Base levels (mức chuẩn trợ giúp xã hội)."""
+
+
+@rates.command(name="add")
+@click.option("--from", "from_month", required=True, metavar="YYYY-MM", help="First month the level applies")
+@click.option("--amount", required=True, type=int, help="Amount in đồng, e.g. 540000")
+@click.option("--basis", required=True, help="Legal basis, e.g. \"Nghị định 335/2026/NĐ-CP\"")
+@click.option("--province", help="2-digit province code for a province's (higher) level; default national")
+@click.option("--program", type=click.Choice(["TCXH", "HTXH"]), default="TCXH", show_default=True,
+              help="TCXH (monthly social allowance) or HTXH (social pension)")
+@click.option("--db", default=DEFAULT_DB, show_default=True, type=click.Path(dir_okay=False), help="Database file")
+def rates_add(from_month, amount, basis, province, program, db):
+    """Add a base level from a month (even one already in force): the next run pays arrears.
+
+    \b
+    Example:
+        btxh rates add --from 2026-07 --amount 540000 --basis "Nghị định 335/2026/NĐ-CP"
+    """
+    database = _payroll_db(db)
+    try:
+        payroll_core.add_rate(database, from_month=from_month, amount=amount, basis=basis,
+                              province=province, program=program)
+    except payroll_core.PayrollError as e:
+        raise _fail(str(e)) from e
+    where = f"tỉnh {province}" if province else "toàn quốc"
+    click.echo(f"Đã thêm mức chuẩn {program} {_n(amount)} đồng ({where}) từ {from_month}.")
 
 
 @cli.group()

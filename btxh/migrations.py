@@ -455,6 +455,74 @@ def m004_access(db: Database) -> None:
     _run(db, ACCESS_DDL)
 
 
+PAYROLL_DDL = """
+-- People whose facts changed since their commune's last closed run: the next run
+-- recomputes their earlier months (arrears, recovery). Filled by triggers.
+CREATE TABLE payroll_dirty (
+    person_id INTEGER PRIMARY KEY
+);
+-- What was paid for a person, program and month: the sum of the lines of closed runs
+CREATE TABLE ledger_settled (
+    person_id INTEGER NOT NULL,
+    program TEXT NOT NULL,
+    month TEXT NOT NULL,
+    amount INTEGER NOT NULL,
+    PRIMARY KEY (person_id, program, month)
+) WITHOUT ROWID;
+-- What a run had seen: later base levels and decisions are "after" it (arrears)
+ALTER TABLE payroll_runs ADD COLUMN base_levels_seen INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE payroll_runs ADD COLUMN decisions_seen INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX idx_ledger_funeral ON ledger(person_id) WHERE kind = 'mai_tang';
+CREATE INDEX idx_decisions_tcxh_events ON decisions(membership_id, kind, start_month, stop_month)
+    WHERE program = 'TCXH';
+CREATE TRIGGER dirty_persons_update AFTER UPDATE ON persons
+BEGIN INSERT OR IGNORE INTO payroll_dirty VALUES (NEW.id); END;
+CREATE TRIGGER dirty_memberships_insert AFTER INSERT ON memberships
+BEGIN INSERT OR IGNORE INTO payroll_dirty VALUES (NEW.person_id); END;
+CREATE TRIGGER dirty_memberships_update AFTER UPDATE ON memberships
+BEGIN INSERT OR IGNORE INTO payroll_dirty VALUES (NEW.person_id);
+      INSERT OR IGNORE INTO payroll_dirty VALUES (OLD.person_id); END;
+CREATE TRIGGER dirty_memberships_delete AFTER DELETE ON memberships
+BEGIN INSERT OR IGNORE INTO payroll_dirty VALUES (OLD.person_id); END;
+CREATE TRIGGER dirty_children_insert AFTER INSERT ON membership_children
+BEGIN INSERT OR IGNORE INTO payroll_dirty SELECT person_id FROM memberships WHERE id = NEW.membership_id; END;
+CREATE TRIGGER dirty_children_update AFTER UPDATE ON membership_children
+BEGIN INSERT OR IGNORE INTO payroll_dirty SELECT person_id FROM memberships WHERE id = NEW.membership_id; END;
+CREATE TRIGGER dirty_children_delete AFTER DELETE ON membership_children
+BEGIN INSERT OR IGNORE INTO payroll_dirty SELECT person_id FROM memberships WHERE id = OLD.membership_id; END;
+CREATE TRIGGER dirty_decisions_insert AFTER INSERT ON decisions
+BEGIN INSERT OR IGNORE INTO payroll_dirty VALUES (NEW.person_id); END;
+CREATE TRIGGER dirty_decisions_update AFTER UPDATE ON decisions
+BEGIN INSERT OR IGNORE INTO payroll_dirty VALUES (NEW.person_id); END;
+CREATE TRIGGER dirty_decisions_delete AFTER DELETE ON decisions
+BEGIN INSERT OR IGNORE INTO payroll_dirty VALUES (OLD.person_id); END;
+CREATE TRIGGER dirty_pensions_insert AFTER INSERT ON social_pensions
+BEGIN INSERT OR IGNORE INTO payroll_dirty VALUES (NEW.person_id); END;
+CREATE TRIGGER dirty_pensions_update AFTER UPDATE ON social_pensions
+BEGIN INSERT OR IGNORE INTO payroll_dirty VALUES (NEW.person_id); END;
+CREATE TRIGGER dirty_pensions_delete AFTER DELETE ON social_pensions
+BEGIN INSERT OR IGNORE INTO payroll_dirty VALUES (OLD.person_id); END;
+CREATE TRIGGER dirty_care_insert AFTER INSERT ON care_entitlements
+BEGIN INSERT OR IGNORE INTO payroll_dirty VALUES (NEW.carer_person_id); END;
+CREATE TRIGGER dirty_care_update AFTER UPDATE ON care_entitlements
+BEGIN INSERT OR IGNORE INTO payroll_dirty VALUES (NEW.carer_person_id); END;
+CREATE TRIGGER dirty_care_delete AFTER DELETE ON care_entitlements
+BEGIN INSERT OR IGNORE INTO payroll_dirty VALUES (OLD.carer_person_id); END;
+-- A closed run is never changed
+CREATE TRIGGER ledger_closed_no_update BEFORE UPDATE ON ledger
+WHEN (SELECT status FROM payroll_runs WHERE id = OLD.run_id) = 'closed'
+BEGIN SELECT RAISE(ABORT, 'kỳ chi trả đã chốt: không được sửa'); END;
+CREATE TRIGGER ledger_closed_no_delete BEFORE DELETE ON ledger
+WHEN (SELECT status FROM payroll_runs WHERE id = OLD.run_id) = 'closed'
+BEGIN SELECT RAISE(ABORT, 'kỳ chi trả đã chốt: không được xoá'); END;
+"""
+
+
+@migrations()
+def m005_payroll(db: Database) -> None:
+    _run(db, PAYROLL_DDL)
+
+
 def apply(db: Database) -> list[str]:
     """Apply pending migrations; return the names applied."""
     pending = [m.name for m in migrations.pending(db)]
