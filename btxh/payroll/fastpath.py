@@ -48,8 +48,10 @@ def prepare(conn, engine: Engine, month: int | str, provinces: list[str]) -> dic
     conn.execute("CREATE TEMP TABLE pay_cat (code TEXT PRIMARY KEY, lo INTEGER, hi INTEGER, ord INTEGER,"
                  " leveled INTEGER, partner INTEGER, single_parent INTEGER)")
     bands, cats = [], []
-    for code in sorted(coefficients.codes("TCXH")):
+    for code in sorted(coefficients.codes()):
         category = coefficients.category(code)
+        if category.program not in ("TCXH", "CSND"):
+            continue
         levels = sorted(coefficients.levels(code))
         hi = rules.study_age_limit if code == rules.study_category else category.max_age
         cats.append((code, category.min_age, hi, category.sort_order, int(bool(levels)),
@@ -69,16 +71,7 @@ def prepare(conn, engine: Engine, month: int | str, provinces: list[str]) -> dic
          (engine.base_levels.amount("HTXH", m, p) or 0) if pension_open else 0)
         for p in provinces
     ])
-    year, mo = divmod(m, 12)
-    pyear, pmo = divmod(m - 1, 12)
-    f29m, f29d = rules.feb29
-    yom, yod = rules.year_only
-    return {
-        "m": month_str(m), "mi": m, "y": year, "mo": mo + 1, "leap": _leap(year),
-        "yp": pyear, "mop": pmo + 1, "leapp": _leap(pyear), "first_day": month_str(m) + "-01",
-        "f29m": f29m, "f29d": f29d, "yom": yom, "yod": yod, "mod": rules.month_only_birth_day,
-        "k4age": rules.k4_child_age, "study": rules.study_age_limit, "maxage": MAX_AGE,
-    }
+    return prepare_params(engine, m)
 
 
 def _money(rules, base: str, tenths: str) -> str:
@@ -93,7 +86,9 @@ def _birth(col: str) -> str:
     """Columns by, bm, bd of a partial birth date resolved by the rule set (§3)."""
     return (f"CAST(substr({col}, 1, 4) AS INTEGER) AS by, "
             f"CASE length({col}) WHEN 4 THEN :yom ELSE CAST(substr({col}, 6, 2) AS INTEGER) END AS bm, "
-            f"CASE length({col}) WHEN 4 THEN :yod WHEN 7 THEN :mod ELSE CAST(substr({col}, 9, 2) AS INTEGER) END AS bd")
+            f"CASE length({col}) WHEN 4 THEN :yod "
+            f"WHEN 7 THEN min(:mod, CAST(strftime('%d', {col} || '-01', '+1 month', '-1 day') AS INTEGER)) "
+            f"ELSE CAST(substr({col}, 9, 2) AS INTEGER) END AS bd")
 
 
 def _age_end(year: str, mo: str, leap: str) -> str:
@@ -126,11 +121,12 @@ WHERE by * 12 + bm - 1 <= :mi
 
 
 _LAST_EVENT = """max(CASE WHEN d.kind IN ('stop', 'suspend') THEN d.stop_month || printf('%012d', d.id) || 'b'
-                  WHEN d.stop_month IS NOT NULL AND d.stop_month <= :m THEN d.stop_month || printf('%012d', d.id) || 'b'
+                  WHEN d.kind = 'grant' AND d.stop_month IS NOT NULL AND d.stop_month <= :m
+                       THEN d.stop_month || printf('%012d', d.id) || 'b'
                   ELSE d.start_month || printf('%012d', d.id) || 'a' END)"""
 _EVENT_WHERE = """d.program = 'TCXH'
     AND ((d.kind IN ('grant', 'resume', 'move') AND d.start_month <= :m)
-         OR (d.kind IN ('stop', 'suspend') AND d.stop_month <= :m))"""
+         OR (d.kind IN ('grant', 'stop', 'suspend') AND d.stop_month <= :m))"""
 
 
 def compute(conn, engine: Engine, month: int | str, provinces: list[str], persons_filter: str = "",
@@ -150,15 +146,16 @@ def compute(conn, engine: Engine, month: int | str, provinces: list[str], person
     conn.execute("CREATE TEMP TABLE pay_pa (id INTEGER PRIMARY KEY, commune_code TEXT, province_code TEXT,"
                  " death_date TEXT, by INTEGER, bm INTEGER, bd INTEGER, age INTEGER, age_prev INTEGER)")
     conn.execute("INSERT INTO pay_pa " + _person_select(persons_filter), p)
-    scoped = "JOIN pay_pa ON pay_pa.id = d.person_id" if persons_filter else ""
+    # a scoped run starts from its people (index lookups); a national one scans the tables
+    source = "pay_pa CROSS JOIN decisions d ON d.person_id = pay_pa.id" if persons_filter else "decisions d"
     conn.execute("CREATE TEMP TABLE pay_ev_m (mid INTEGER PRIMARY KEY, last TEXT)")
     conn.execute(f"""INSERT INTO pay_ev_m SELECT d.membership_id, {_LAST_EVENT}
-                     FROM decisions d {scoped}
+                     FROM {source}
                      WHERE d.membership_id IS NOT NULL AND {_EVENT_WHERE}
                      GROUP BY d.membership_id""", p)
     conn.execute("CREATE TEMP TABLE pay_ev_p (pid INTEGER PRIMARY KEY, last TEXT)")
     conn.execute(f"""INSERT INTO pay_ev_p SELECT d.person_id, {_LAST_EVENT}
-                     FROM decisions d {scoped}
+                     FROM {source}
                      WHERE d.membership_id IS NULL AND {_EVENT_WHERE}
                      GROUP BY d.person_id""", p)
     reported = " ".join(f"WHEN ms.category = '{src}' AND pa.age >= {at} THEN '{dst}'"
@@ -171,14 +168,15 @@ def compute(conn, engine: Engine, month: int | str, provinces: list[str], person
                     WHERE by * 12 + bm - 1 <= :mi
                       AND ({_age_end(':yp', ':mop', ':leapp')} < :k4age
                            OR ({_age_end(':yp', ':mop', ':leapp')} < :study AND studying_until >= :first_day)))"""
+    members = ("pay_pa pa CROSS JOIN memberships ms ON ms.person_id = pa.id" if persons_filter
+               else "memberships ms JOIN pay_pa pa ON pa.id = ms.person_id")
     money_tcxh = _money(rules, "b.tcxh", "best.tenths")
     htxh_wins = "x.htxh > x.tcxh" if rules.pension_tie_keeps == "TCXH" else "x.htxh >= x.tcxh AND x.htxh > 0"
     conn.execute(f"""CREATE TEMP TABLE pay_due AS
 WITH paying AS (
   SELECT ms.person_id, rc.ord, rc.partner, rc.single_parent,
          CASE WHEN band.per_child THEN band.tenths * {children} ELSE band.tenths END AS tenths
-  FROM memberships ms
-  JOIN pay_pa pa ON pa.id = ms.person_id
+  FROM {members}
   JOIN pay_cat cat ON cat.code = ms.category
   JOIN pay_band band ON band.category = ms.category AND band.level = {lvl} AND band.age = {band_age}
   JOIN pay_cat rc ON rc.code = {rep}
@@ -229,3 +227,93 @@ SELECT x.person_id, x.commune_code,
        x.tcxh, x.htxh
 FROM x WHERE x.tcxh > 0 OR x.htxh > 0""", p)
     return p
+
+
+def compute_care(conn, engine: Engine, month: int | str, persons_filter: str = "") -> None:
+    """Fill ``temp.pay_care`` with the month's care support (CSND, §5), one row per carer.
+
+    Mirrors ``btxh.rules.care``: each entitlement on its own (window, the carer's and the
+    cared-for person's life, the code's age bounds and band), C3/C4 reduced to the higher
+    one per carer. Needs :func:`prepare` (or :func:`compute`) for the same month first.
+    """
+    m = as_month(month)
+    coefficients = engine.coefficients
+    conn.execute("DROP TABLE IF EXISTS temp.pay_care_band")
+    conn.execute("CREATE TEMP TABLE pay_care_band (code TEXT, age INTEGER, tenths INTEGER, lo INTEGER, hi INTEGER,"
+                 " PRIMARY KEY (code, age)) WITHOUT ROWID")
+    rows = []
+    for code in sorted(coefficients.codes("CSND")):
+        category = coefficients.category(code)
+        for age in range(MAX_AGE + 1):
+            band = coefficients.band(code, None, age, m)
+            if band is not None:
+                rows.append((code, age, band.tenths, category.min_age, category.max_age))
+    conn.executemany("INSERT INTO pay_care_band VALUES (?, ?, ?, ?, ?)", rows)
+    where = f"AND ({persons_filter})" if persons_filter else ""
+    conn.execute("DROP TABLE IF EXISTS temp.pay_care")
+    conn.execute(f"""CREATE TEMP TABLE pay_care AS
+WITH e AS (
+  SELECT e.id, e.code, e.carer_person_id AS carer, pe.commune_code, c.province_code, cp.death_date,
+         {_birth('cp.birth_date')}
+  FROM care_entitlements e
+  JOIN persons pe ON pe.id = e.carer_person_id
+  JOIN communes c ON c.code = pe.commune_code
+  LEFT JOIN persons cp ON cp.id = e.cared_person_id
+  WHERE e.valid_from <= date(:first_day, '+1 month', '-1 day')
+    AND (e.valid_to IS NULL OR e.valid_to >= :first_day)
+    AND (pe.death_date IS NULL OR pe.death_date >= :first_day)
+    AND (cp.death_date IS NULL OR cp.death_date >= :first_day) {where}
+),
+a AS (
+  SELECT e.*,
+         CASE WHEN by IS NULL THEN NULL
+              WHEN death_date IS NOT NULL AND substr(death_date, 1, 7) = :m THEN {_age_on_death()}
+              ELSE {_age_end(':y', ':mo', ':leap')} END AS age,
+         CASE WHEN by IS NULL THEN NULL ELSE {_age_end(':yp', ':mop', ':leapp')} END AS age_prev
+  FROM e
+),
+ok AS (
+  SELECT a.id, a.code, a.carer, a.commune_code, a.province_code, band.tenths
+  FROM a JOIN pay_cat cat ON cat.code = a.code
+  JOIN pay_care_band band ON band.code = a.code AND band.age = CASE
+       WHEN a.by IS NULL THEN 0
+       WHEN cat.hi IS NOT NULL AND a.age >= cat.hi THEN min(cat.hi - 1, :maxage)
+       ELSE min(a.age, :maxage) END
+  WHERE (a.by IS NULL AND cat.lo IS NULL AND cat.hi IS NULL)
+     OR (a.by IS NOT NULL AND a.by * 12 + a.bm - 1 <= :mi AND (cat.lo IS NULL OR a.age >= cat.lo)
+         AND (cat.hi IS NULL OR a.age_prev < cat.hi))
+),
+priced AS (
+  SELECT ok.*, b.tcxh AS base, {_money(engine.rules, 'b.tcxh', 'ok.tenths')} AS amount
+  FROM ok JOIN pay_base b ON b.province = ok.province_code WHERE b.tcxh > 0
+),
+kept AS (
+  SELECT id, code, carer, commune_code, base, amount FROM priced WHERE code NOT IN ('C3', 'C4')
+  UNION ALL
+  SELECT id, code, carer, commune_code, base, amount
+  FROM (SELECT *, row_number() OVER (PARTITION BY carer ORDER BY tenths DESC, id) AS rn
+        FROM priced WHERE code IN ('C3', 'C4')) WHERE rn = 1
+),
+codes AS (
+  SELECT carer, group_concat(code, '+') AS basis
+  FROM (SELECT DISTINCT carer, code FROM kept WHERE amount > 0 ORDER BY carer, code) GROUP BY carer
+)
+SELECT k.carer AS person_id, k.commune_code, sum(k.amount) AS amount, max(k.base) AS base, c.basis
+FROM kept k LEFT JOIN codes c ON c.carer = k.carer
+GROUP BY k.carer HAVING sum(k.amount) > 0""", prepare_params(engine, m))
+
+
+def prepare_params(engine: Engine, month: int | str) -> dict:
+    """The named parameters of the month (as :func:`prepare` returns, without temp tables)."""
+    m = as_month(month)
+    rules = engine.rules
+    year, mo = divmod(m, 12)
+    pyear, pmo = divmod(m - 1, 12)
+    f29m, f29d = rules.feb29
+    yom, yod = rules.year_only
+    return {
+        "m": month_str(m), "mi": m, "y": year, "mo": mo + 1, "leap": _leap(year),
+        "yp": pyear, "mop": pmo + 1, "leapp": _leap(pyear), "first_day": month_str(m) + "-01",
+        "f29m": f29m, "f29d": f29d, "yom": yom, "yod": yod, "mod": rules.month_only_birth_day,
+        "k4age": rules.k4_child_age, "study": rules.study_age_limit, "maxage": MAX_AGE,
+    }

@@ -177,7 +177,7 @@ def run(db: Database, month: str, communes=None, *, actor: str = "btxh-cli",
             [month_str(m), scope_json, engine.rules.name, now, actor, *seen]).lastrowid
         compute_due(conn, engine, m, provinces, _scope_filter(scope))
         _insert_due(conn, run_id, month_str(m))
-        _care_lines(db, engine, run_id, m, scope)
+        _care_lines(conn, engine, run_id, m, scope)
         openings = _openings(db, scope)
         if openings:
             _arrears(db, engine, run_id, m, scope, openings, provinces)
@@ -188,46 +188,36 @@ def run(db: Database, month: str, communes=None, *, actor: str = "btxh-cli",
     return summary
 
 
-def _care_lines(db: Database, engine: Engine, run_id: int, m: int, scope, months=None,
-                carers=None, settled=False) -> None:
-    """CSND lines: each carer's entitlements through the pure rules (§5), for ``months``."""
-    where, params = "", []
-    if scope is not None:
-        where = f"WHERE p.commune_code IN ({','.join('?' * len(scope))})"
-        params = list(scope)
-    ids = [r[0] for r in db.execute(
-        f"SELECT DISTINCT e.carer_person_id FROM care_entitlements e JOIN persons p ON p.id = e.carer_person_id {where}",
-        params)]
-    if carers is not None:
-        ids = [i for i in ids if i in carers]
-    facts = registry.load(db.conn, ids)
+def compute_care(conn, engine: Engine, month: int, persons_filter: str = "") -> None:
+    """Fill ``temp.pay_care`` (carer, commune, amount, base, basis): SQL, or the pure rules."""
+    if fastpath.supported(engine):
+        fastpath.compute_care(conn, engine, month, persons_filter)
+        return
+    conn.execute("DROP TABLE IF EXISTS temp.pay_care")
+    conn.execute("CREATE TEMP TABLE pay_care (person_id INTEGER, commune_code TEXT, amount INTEGER,"
+                 " base INTEGER, basis TEXT)")
+    where = f"AND {persons_filter}" if persons_filter else ""
+    ids = [r[0] for r in conn.execute(
+        f"SELECT DISTINCT pe.id FROM care_entitlements e JOIN persons pe ON pe.id = e.carer_person_id WHERE 1 {where}")]
+    facts = registry.load(conn, ids)
     rows = []
     for pid in ids:
         f = facts[pid]
-        for month in months or [m]:
-            results = evaluate_care([e for _, _, e in f.care], month, engine, f.province)
-            due = sum(r.amount for r in results)
-            codes = "+".join(sorted({r.code for r in results if r.amount}))
-            if settled:
-                paid = _settled(db, pid, "CSND", month_str(as_month(month)))
-                diff = due - paid
-                if diff:
-                    rows.append((run_id, pid, f.commune_code, "CSND", month_str(as_month(month)),
-                                 "truy_linh" if diff > 0 else "truy_thu", diff, None, None, codes or None,
-                                 f"Hỗ trợ chăm sóc tháng {month_str(as_month(month))}: phải trả {due}, đã trả {paid}"))
-            elif due:
-                base = engine.base_levels.amount("TCXH", month, f.province)
-                rows.append((run_id, pid, f.commune_code, "CSND", month_str(as_month(month)), "thuong_xuyen",
-                             due, None, base, codes, None))
-    db.conn.executemany(
-        "INSERT INTO ledger (run_id, person_id, commune_code, program, month, kind, due, paid,"
-        " coefficient_tenths, base, basis, reason) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)", rows)
+        results = evaluate_care([e for _, _, e in f.care], month, engine, f.province)
+        due = sum(r.amount for r in results)
+        if due:
+            rows.append((pid, f.commune_code, due, engine.base_levels.amount("TCXH", month, f.province),
+                         "+".join(sorted({r.code for r in results if r.amount}))))
+    conn.executemany("INSERT INTO pay_care VALUES (?, ?, ?, ?, ?)", rows)
 
 
-def _settled(db: Database, person_id: int, program: str, month: str) -> int:
-    row = db.execute("SELECT amount FROM ledger_settled WHERE person_id = ? AND program = ? AND month = ?",
-                     [person_id, program, month]).fetchone()
-    return row[0] if row else 0
+def _care_lines(conn, engine: Engine, run_id: int, m: int, scope) -> None:
+    """CSND lines for month m: one per carer (§5, §6 step 8; never merged into TCXH)."""
+    compute_care(conn, engine, m, _scope_filter(scope))
+    conn.execute("""INSERT INTO ledger (run_id, person_id, commune_code, program, month, kind, due, paid,
+                                        coefficient_tenths, base, basis, reason)
+                    SELECT ?, person_id, commune_code, 'CSND', ?, 'thuong_xuyen', amount, 0, NULL, base, basis, NULL
+                    FROM temp.pay_care""", [run_id, month_str(m)])
 
 
 def _arrears(db: Database, engine: Engine, run_id: int, m: int, scope, openings, provinces) -> None:
@@ -265,9 +255,10 @@ def _arrears(db: Database, engine: Engine, run_id: int, m: int, scope, openings,
     start = max(parse_month(start), engine.rules.first_month_index)
     for month in range(start, m):
         ms = month_str(month)
-        compute_due(conn, engine, month, provinces,
-                    f"pe.id IN (SELECT person_id FROM temp.pay_target WHERE lower <= '{ms}')")
-        conn.execute(f"""
+        targets = f"pe.id IN (SELECT person_id FROM temp.pay_target WHERE lower <= '{ms}')"
+        compute_due(conn, engine, month, provinces, targets)
+        compute_care(conn, engine, month, targets)
+        conn.execute("""
             INSERT INTO ledger (run_id, person_id, commune_code, program, month, kind, due, paid,
                                 coefficient_tenths, base, basis, reason)
             SELECT ?, t.person_id, p.commune_code, t.program, ?, CASE WHEN t.diff > 0 THEN 'truy_linh' ELSE 'truy_thu' END,
@@ -277,21 +268,16 @@ def _arrears(db: Database, engine: Engine, run_id: int, m: int, scope, openings,
               SELECT k.person_id, k.program, coalesce(d.amount, 0) AS due, coalesce(s.amount, 0) AS paid,
                      coalesce(d.amount, 0) - coalesce(s.amount, 0) AS diff, d.tenths, d.base, d.basis
               FROM (SELECT person_id, program FROM temp.pay_due
+                    UNION SELECT person_id, 'CSND' FROM temp.pay_care
                     UNION SELECT s.person_id, s.program FROM ledger_settled s
                           JOIN temp.pay_target t ON t.person_id = s.person_id AND t.lower <= ?
-                          WHERE s.month = ? AND s.program IN ('TCXH', 'HTXH')) k
-              LEFT JOIN temp.pay_due d ON d.person_id = k.person_id AND d.program = k.program
+                          WHERE s.month = ? AND s.program IN ('TCXH', 'HTXH', 'CSND')) k
+              LEFT JOIN (SELECT person_id, program, amount, tenths, base, basis FROM temp.pay_due
+                         UNION ALL SELECT person_id, 'CSND', amount, NULL, base, basis FROM temp.pay_care) d
+                     ON d.person_id = k.person_id AND d.program = k.program
               LEFT JOIN ledger_settled s ON s.person_id = k.person_id AND s.program = k.program AND s.month = ?
             ) t JOIN persons p ON p.id = t.person_id
             WHERE t.diff <> 0""", [run_id, ms, ms, ms, ms, ms])
-    care_targets = {r[0] for r in conn.execute("SELECT person_id FROM temp.pay_target")}
-    lowers = dict(conn.execute("SELECT person_id, lower FROM temp.pay_target").fetchall())
-    if care_targets:
-        for month in range(start, m):
-            ms = month_str(month)
-            carers = {p for p in care_targets if lowers[p] <= ms}
-            if carers:
-                _care_lines(db, engine, run_id, month, scope, months=[month], carers=carers, settled=True)
 
 
 def _funerals(db: Database, engine: Engine, run_id: int, m: int, scope, openings) -> None:
