@@ -124,3 +124,37 @@ def test_init_twice_leaves_the_file_byte_identical(tmp_path):
     before = digest(db)
     assert run("init", db).exit_code == 0
     assert digest(db) == before
+
+
+@pytest.mark.parametrize("args,message", [
+    pytest.param(["payroll", "run", "2021-06"], "trước tháng 2021-07", id="run-before-rule-set"),
+    pytest.param(["payroll", "run", "2026-11", "--commune", "99999"], "99999", id="run-unknown-commune"),
+    pytest.param(["payroll", "run", "11/2026"], "không hợp lệ", id="run-malformed-month"),
+    pytest.param(["payroll", "close", "2026-11"], "Không có kỳ chi trả", id="close-nothing-open"),
+    pytest.param(["rates", "add", "--from", "2026-07", "--amount", "-5", "--basis", "x"], "--amount", id="rate-negative"),
+    pytest.param(["payroll", "list", "2026-11", "--commune", "99999"], "99999", id="list-unknown-commune"),
+])
+def test_payroll_commands_refuse_bad_input(demo_db_path, tmp_path, args, message):
+    db = tmp_path / "btxh.db"
+    shutil.copy(demo_db_path, db)
+    before = digest(db)
+    result = run(*args, "--db", db)
+    assert result.exit_code != 0
+    assert message in result.output
+    assert digest(db) == before
+
+
+def test_payroll_run_close_and_a_closed_month_refused(demo_db_path, tmp_path):
+    db = tmp_path / "btxh.db"
+    shutil.copy(demo_db_path, db)
+    first = run("payroll", "run", "2026-10", "--db", db)
+    assert first.exit_code == 0 and "hằng tháng" in first.output, first.output
+    assert run("payroll", "close", "2026-10", "--db", db).exit_code == 0
+    before = digest(db)
+    again = run("payroll", "run", "2026-10", "--db", db)
+    assert again.exit_code != 0 and "đã chốt" in again.output
+    assert digest(db) == before
+    added = run("rates", "add", "--from", "2026-07", "--amount", "540000", "--basis", "Nghị định thử", "--db", db)
+    assert added.exit_code == 0
+    nxt = run("payroll", "run", "2026-11", "--db", db)
+    assert nxt.exit_code == 0 and "truy lĩnh" in nxt.output, nxt.output

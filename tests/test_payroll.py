@@ -279,3 +279,16 @@ def test_province_base_higher_than_national_is_used(db):
     payroll.add_rate(db, from_month="2026-01", amount=600000, basis="NQ HĐND thử", province="01")
     assert lines(db, payroll.run(db, "2026-11").run_id) == [(pid, "TCXH", "2026-11", "thuong_xuyen", 900000)]
     assert store.is_initialised(db)
+
+
+def test_parallel_run_writes_the_same_lines(db, monkeypatch):
+    """The national run shares the fast path between processes: same lines as in-process."""
+    from btxh.payroll import parallel
+
+    for i, birth in enumerate(("1950-01-01", "1940", "1980-12-31", "2015-06-01", "1930-02")):
+        add_person(db, birth=birth, category=["K6", "K5a", "K6", "K1", "K5c"][i], commune=[COMMUNE, OTHER][i % 2])
+    single = lines(db, payroll.run(db, "2026-11").run_id)
+    monkeypatch.setattr(parallel, "MIN_PERSONS", 0)
+    assert parallel.workers_for(db.conn, None) >= 1
+    monkeypatch.setattr(parallel, "workers_for", lambda conn, scope: 2)
+    assert lines(db, payroll.run(db, "2026-11").run_id) == single

@@ -130,11 +130,13 @@ _EVENT_WHERE = """d.program = 'TCXH'
 
 
 def compute(conn, engine: Engine, month: int | str, provinces: list[str], persons_filter: str = "",
-            params: dict | None = None) -> dict:
+            params: dict | None = None, shard: tuple[int, int] | None = None) -> dict:
     """Fill ``temp.pay_due`` with the month's TCXH/HTXH lines; return the query parameters.
 
     Columns: person_id, commune_code, program, tenths, base, amount, basis, tcxh, htxh.
     ``persons_filter`` is an SQL condition on ``pe`` (persons), e.g. a scope of communes.
+    ``shard=(k, n)`` keeps the people whose id is k modulo n, with the plans of a national
+    run (table scans), so n processes can share one country (parallel.py).
     Stages are materialised in temp tables keyed for the next join, so nothing is sorted
     twice (national scale: see bench/bench_payroll.py).
     """
@@ -145,18 +147,20 @@ def compute(conn, engine: Engine, month: int | str, provinces: list[str], person
         conn.execute(f"DROP TABLE IF EXISTS temp.{table}")
     conn.execute("CREATE TEMP TABLE pay_pa (id INTEGER PRIMARY KEY, commune_code TEXT, province_code TEXT,"
                  " death_date TEXT, by INTEGER, bm INTEGER, bd INTEGER, age INTEGER, age_prev INTEGER)")
-    conn.execute("INSERT INTO pay_pa " + _person_select(persons_filter), p)
+    shard_sql = lambda col: f"AND {col} % {shard[1]} = {shard[0]}" if shard else ""  # noqa: E731
+    person_filter = " AND ".join(f for f in (persons_filter, shard_sql("pe.id")[4:]) if f)
+    conn.execute("INSERT INTO pay_pa " + _person_select(person_filter), p)
     # a scoped run starts from its people (index lookups); a national one scans the tables
     source = "pay_pa CROSS JOIN decisions d ON d.person_id = pay_pa.id" if persons_filter else "decisions d"
     conn.execute("CREATE TEMP TABLE pay_ev_m (mid INTEGER PRIMARY KEY, last TEXT)")
     conn.execute(f"""INSERT INTO pay_ev_m SELECT d.membership_id, {_LAST_EVENT}
                      FROM {source}
-                     WHERE d.membership_id IS NOT NULL AND {_EVENT_WHERE}
+                     WHERE d.membership_id IS NOT NULL AND {_EVENT_WHERE} {shard_sql("d.person_id")}
                      GROUP BY d.membership_id""", p)
     conn.execute("CREATE TEMP TABLE pay_ev_p (pid INTEGER PRIMARY KEY, last TEXT)")
     conn.execute(f"""INSERT INTO pay_ev_p SELECT d.person_id, {_LAST_EVENT}
                      FROM {source}
-                     WHERE d.membership_id IS NULL AND {_EVENT_WHERE}
+                     WHERE d.membership_id IS NULL AND {_EVENT_WHERE} {shard_sql("d.person_id")}
                      GROUP BY d.person_id""", p)
     reported = " ".join(f"WHEN ms.category = '{src}' AND pa.age >= {at} THEN '{dst}'"
                         for src, at, dst in rules.reported_from_age)
@@ -183,7 +187,7 @@ WITH paying AS (
   LEFT JOIN pay_ev_m ev_m ON ev_m.mid = ms.id
   LEFT JOIN pay_ev_p ev_p ON ev_p.pid = ms.person_id
   WHERE ms.valid_from <= date(:first_day, '+1 month', '-1 day')
-    AND (ms.valid_to IS NULL OR ms.valid_to >= :first_day)
+    AND (ms.valid_to IS NULL OR ms.valid_to >= :first_day) {shard_sql("ms.person_id")}
     AND (cat.lo IS NULL OR pa.age >= cat.lo)
     AND (cat.hi IS NULL OR pa.age_prev < cat.hi)
     AND max(coalesce(ev_m.last, ''), coalesce(ev_p.last, '')) LIKE '%a'

@@ -28,7 +28,7 @@ from .. import clock, store
 from .. import plugins
 from ..rules import Engine, RuleError, build_engine, evaluate_care
 from ..rules.dates import as_month, month_str, parse_month
-from . import fastpath, registry
+from . import fastpath, parallel, registry
 
 
 class PayrollError(ValueError):
@@ -164,6 +164,38 @@ def run(db: Database, month: str, communes=None, *, actor: str = "btxh-cli",
     provinces = [r[0] for r in db.execute("SELECT code FROM provinces")]
     conn = db.conn
     now = clock.now_iso()
+    workers = parallel.workers_for(conn, scope) if fastpath.supported(engine) else 1
+    if workers > 1:
+        db_path = conn.execute("PRAGMA database_list").fetchone()[2]
+        with parallel.Scratch(conn, workers) as scratch:
+            return _run(db, engine, m, scope, scope_json, provinces, now, actor,
+                        lambda run_id: _insert_scratch(conn, engine, run_id, m, provinces,
+                                                       scratch.compute(db_path, engine, m, provinces)))
+    return _run(db, engine, m, scope, scope_json, provinces, now, actor,
+                lambda run_id: (compute_due(conn, engine, m, provinces, _scope_filter(scope)),
+                                _insert_due(conn, run_id, month_str(m)),
+                                _care_lines(conn, engine, run_id, m, scope)))
+
+
+def _insert_scratch(conn, engine: Engine, run_id: int, m: int, provinces, workers: list[int]) -> None:
+    for k in workers:
+        conn.execute(
+            "INSERT INTO ledger (run_id, person_id, commune_code, program, month, kind, due, paid,"
+            " coefficient_tenths, base, basis, reason)"
+            f" SELECT ?, person_id, commune_code, program, ?, 'thuong_xuyen', amount, 0, tenths, base, basis, NULL"
+            f" FROM pay_w{k}.due", [run_id, month_str(m)])
+        conn.execute(
+            "INSERT INTO ledger (run_id, person_id, commune_code, program, month, kind, due, paid,"
+            " coefficient_tenths, base, basis, reason)"
+            f" SELECT ?, person_id, commune_code, 'CSND', ?, 'thuong_xuyen', amount, 0, NULL, base, basis, NULL"
+            f" FROM pay_w{k}.care", [run_id, month_str(m)])
+    # the care lines and arrears below join the month's tables
+    fastpath.prepare(conn, engine, m, provinces)
+
+
+def _run(db: Database, engine: Engine, m: int, scope, scope_json, provinces, now: str, actor: str,
+         regular) -> RunSummary:
+    conn = db.conn
     with db.atomic():
         for (old,) in db.execute("SELECT id FROM payroll_runs WHERE month = ? AND status = 'open' AND scope IS ?",
                                  [month_str(m), scope_json]).fetchall():
@@ -175,9 +207,7 @@ def run(db: Database, month: str, communes=None, *, actor: str = "btxh-cli",
             "INSERT INTO payroll_runs (month, scope, status, rule_set, created_at, created_by,"
             " base_levels_seen, decisions_seen) VALUES (?, ?, 'open', ?, ?, ?, ?, ?)",
             [month_str(m), scope_json, engine.rules.name, now, actor, *seen]).lastrowid
-        compute_due(conn, engine, m, provinces, _scope_filter(scope))
-        _insert_due(conn, run_id, month_str(m))
-        _care_lines(conn, engine, run_id, m, scope)
+        regular(run_id)  # thuong_xuyen lines: TCXH/HTXH and CSND
         openings = _openings(db, scope)
         if openings:
             _arrears(db, engine, run_id, m, scope, openings, provinces)
