@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import shutil
 from pathlib import Path
@@ -12,6 +13,15 @@ from btxh import migrations, reference, serving, store, users
 
 PASSWORD = "matkhau-thu-nghiem"
 SECRET = "test-secret-not-for-production"
+
+
+def digest(path: Path) -> str:
+    """Bytes of a database and its WAL, so 'unchanged' means unchanged."""
+    h = hashlib.sha256()
+    for p in (Path(path), Path(str(path) + "-wal")):
+        if p.exists():
+            h.update(p.read_bytes())
+    return h.hexdigest()
 
 
 @pytest.fixture(scope="session")

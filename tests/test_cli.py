@@ -1,6 +1,5 @@
 """The btxh command: each command, and bad input refused with the database unchanged."""
 
-import hashlib
 import shutil
 from pathlib import Path
 
@@ -8,15 +7,9 @@ import pytest
 from click.testing import CliRunner
 
 from btxh.cli import cli
+from conftest import digest
 
 
-def digest(path: Path) -> str:
-    """Bytes of the database and its WAL, so 'unchanged' means unchanged."""
-    h = hashlib.sha256()
-    for p in (path, Path(str(path) + "-wal")):
-        if p.exists():
-            h.update(p.read_bytes())
-    return h.hexdigest()
 
 
 def run(*args, env=None):

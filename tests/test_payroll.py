@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import pytest
 
 from btxh import store
 from btxh.payroll import run as payroll
+from conftest import digest
 
 COMMUNE = "00004"  # Phường Ba Đình, Hà Nội (province 01)
 OTHER = "00097"    # Phường Hồng Hà, Hà Nội
@@ -46,12 +46,6 @@ def lines(db, run_id, **where):
     return db.execute(sql + " ORDER BY person_id, month, kind", params).fetchall()
 
 
-def digest(path: Path) -> str:
-    h = hashlib.sha256()
-    for p in (path, Path(str(path) + "-wal")):
-        if p.exists():
-            h.update(p.read_bytes())
-    return h.hexdigest()
 
 
 @pytest.fixture
