@@ -207,12 +207,13 @@ def _run(db: Database, engine: Engine, m: int, scope, scope_json, provinces, now
             "INSERT INTO payroll_runs (month, scope, status, rule_set, created_at, created_by,"
             " base_levels_seen, decisions_seen) VALUES (?, ?, 'open', ?, ?, ?, ?, ?)",
             [month_str(m), scope_json, engine.rules.name, now, actor, *seen]).lastrowid
+        first_line = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM ledger").fetchone()[0]
         regular(run_id)  # thuong_xuyen lines: TCXH/HTXH and CSND
         openings = _openings(db, scope)
         if openings:
             _arrears(db, engine, run_id, m, scope, openings, provinces)
         _funerals(db, engine, run_id, m, scope, openings)
-        summary = _summary(db, run_id, month_str(m))
+        summary = _summary(db, run_id, month_str(m), first_line)
         store.audit(db, actor=actor, action="payroll_run", table="payroll_runs", row_id=run_id,
                     after={"month": month_str(m), "scope": scope, **summary.totals})
     return summary
@@ -333,10 +334,12 @@ def _funerals(db: Database, engine: Engine, run_id: int, m: int, scope, openings
         " coefficient_tenths, base, basis, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", lines)
 
 
-def _summary(db: Database, run_id: int, month: str) -> RunSummary:
+def _summary(db: Database, run_id: int, month: str, first_line: int) -> RunSummary:
     lines, totals = {}, {}
+    # the run's lines are the newest rows: a rowid range scan, not 3.5 M index lookups
     for kind, count, total in db.execute(
-            "SELECT kind, count(*), sum(due) FROM ledger WHERE run_id = ? GROUP BY kind", [run_id]):
+            "SELECT kind, count(*), sum(due) FROM ledger WHERE id >= ? AND run_id = ? GROUP BY kind",
+            [first_line, run_id]):
         lines[kind] = count
         totals[kind] = total
     return RunSummary(run_id, month, lines, totals)
