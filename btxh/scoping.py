@@ -10,6 +10,7 @@ Kept free of Datasette and SQL, like btxh.access: the actor is the dict of
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from .access import role_of
@@ -52,3 +53,56 @@ def scope_of(actor: dict | None) -> Scope:
 def may_see_commune(actor: dict | None, commune_code: str, province_code: str | None) -> bool:
     """True when ``actor`` may see the people of ``commune_code`` (in ``province_code``)."""
     return scope_of(actor).includes(commune_code, province_code)
+
+
+# Registry tables with a commune_code column: a scoped actor sees only their communes' rows
+SCOPED_TABLES = frozenset({
+    "persons", "memberships", "membership_children", "households", "household_poverty",
+    "care_entitlements", "social_pensions", "decisions", "ledger", "villages", "area_flags",
+    "audit_log",
+})
+# Registry data without a commune column: refused to anyone whose scope is not everything
+UNSCOPABLE_TABLES = frozenset({"ledger_settled", "payroll_dirty"})
+
+_TABLE = re.compile(r"^/(?P<database>[^/.]+)/(?P<table>[^/.]+)(\.(?P<format>\w+))?$")
+_ROW = re.compile(r"^/(?P<database>[^/.]+)/(?P<table>[^/]+?)/(?P<pk>[^/]+?)(\.(?P<format>\w+))?$")
+_DATABASE = re.compile(r"^/(?P<database>[^/.]+)(\.(?P<format>\w+))?$")
+
+
+@dataclass(frozen=True)
+class Gate:
+    """What to do with one request of a scoped actor under a database path."""
+
+    allow: bool
+    filter_communes: bool = False          # append commune_code__in=<their communes>
+    check_row: tuple[str, str] | None = None  # (table, pk): allow only if the row is theirs
+
+
+def gate(scope: Scope, database: str, path: str, decode) -> Gate:
+    """Decide a request to ``path`` for ``scope``; ``decode`` undoes Datasette's tilde encoding.
+
+    Everything Datasette serves under ``/<database>`` is one of: the database page (its SQL
+    needs execute-sql, which scoped roles do not have), a table (rows filtered to the
+    actor's communes — JSON, CSV and facets included, since they are the same query), or a
+    row (allowed only when the row's commune is theirs). Anything else is refused.
+    """
+    if scope.everything or not (path == f"/{database}" or path.startswith(f"/{database}/")
+                                or path.startswith(f"/{database}.")):
+        return Gate(True)
+    if scope.nothing:
+        return Gate(False)
+    if _DATABASE.match(path):
+        return Gate(True)
+    for pattern, is_row in ((_TABLE, False), (_ROW, True)):
+        match = pattern.match(path)
+        if match is None or decode(match["database"]) != database:
+            continue
+        table = decode(match["table"]).lower()
+        if table in UNSCOPABLE_TABLES:
+            return Gate(False)
+        if table not in SCOPED_TABLES:
+            return Gate(True)  # reference data: the same for everyone
+        if is_row:
+            return Gate(True, check_row=(table, decode(match["pk"])))
+        return Gate(True, filter_communes=True)
+    return Gate(False)

@@ -4,10 +4,10 @@ import sqlite3
 
 from datasette import hookimpl
 from datasette.plugins import pm
-from datasette.utils import await_me_maybe
+from datasette.utils import await_me_maybe, tilde_decode
 from datasette.utils.asgi import Request, Response
 
-from btxh import access
+from btxh import access, scoping
 
 # Columns no Datasette connection may read, whatever SQL is sent
 _SECRET_COLUMNS = frozenset({("user_credentials", "password_hash")})
@@ -46,10 +46,51 @@ async def _actor(datasette, scope):
     return None
 
 
-async def _refuse(datasette, send):
+async def _refuse(datasette, send, actor=None):
     html = await datasette.render_template(
-        "error.html", {"status": 403, "error": "", "title": None, "actor": None})
+        "error.html", {"status": 403, "error": "", "title": None, "actor": actor})
     await Response.html(html, status=403).asgi_send(send)
+
+
+DATABASE = "btxh"
+
+
+async def _communes(datasette, scope) -> list[str]:
+    """The commune codes of a scope (a province's are read from the communes table)."""
+    codes = set(scope.communes)
+    if scope.province:
+        result = await datasette.get_database(DATABASE).execute(
+            "SELECT code FROM communes WHERE province_code = ?", [scope.province])
+        codes.update(row[0] for row in result.rows)
+    return sorted(codes)
+
+
+async def _scoped(datasette, actor, scope):
+    """None to let the request through (its ASGI scope possibly rewritten), or False to refuse.
+
+    Commune scoping (docs/decisions/007-commune-scoping.md): a table request gets
+    ``commune_code__in=<the actor's communes>`` appended, which Datasette ANDs with whatever
+    else the request asks (filters, facets, search, JSON, CSV); a row request is served only
+    when the row's commune is the actor's.
+    """
+    if DATABASE not in datasette.databases:
+        return scope
+    area = scoping.scope_of(actor)
+    decision = scoping.gate(area, DATABASE, scope.get("path", ""), tilde_decode)
+    if not decision.allow:
+        return False
+    if decision.check_row:
+        table, pk = decision.check_row
+        result = await datasette.get_database(DATABASE).execute(
+            f"SELECT commune_code FROM [{table}] WHERE id = ?", [pk])
+        if result.rows and result.rows[0][0] not in await _communes(datasette, area):
+            return False
+    if decision.filter_communes:
+        codes = await _communes(datasette, area) or ["-"]
+        extra = ("commune_code__in=" + ",".join(codes)).encode()
+        query = scope.get("query_string", b"")
+        scope = dict(scope, query_string=query + b"&" + extra if query else extra)
+    return scope
 
 
 @hookimpl
@@ -80,8 +121,13 @@ def asgi_wrapper(datasette):
                     event = dict(event, headers=list(event.get("headers", [])) + _SECURITY_HEADERS)
                 await send(event)
 
-            if not access.is_public_path(scope.get("path", "")) and not await _actor(datasette, scope):
+            actor = await _actor(datasette, scope)
+            if not access.is_public_path(scope.get("path", "")) and not actor:
                 return await _refuse(datasette, send_with_headers)
+            if actor:
+                scope = await _scoped(datasette, actor, scope)
+                if scope is False:
+                    return await _refuse(datasette, send_with_headers, actor)
             await app(scope, receive, send_with_headers)
 
         return btxh_guard

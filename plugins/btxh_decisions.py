@@ -1,0 +1,49 @@
+"""Printable decisions (quyết định): /-/btxh/quyet-dinh/<id>, an A4 portrait page.
+
+Parse the request, ask btxh.scoping whether the actor may see the decision's commune,
+call btxh.decision_doc, render. PDF comes from the browser's print dialog.
+"""
+
+from datasette import hookimpl
+from datasette.utils.asgi import Response
+from sqlite_utils import Database
+
+from btxh import decision_doc, scoping
+from btxh.access import role_of
+
+STAFF_ROLES = ("can_bo_xa", "tinh", "quan_tri", "phan_tich")
+
+
+def _database(datasette):
+    return datasette.get_database("btxh") if "btxh" in datasette.databases else datasette.get_database()
+
+
+async def _read(datasette, fn):
+    return await _database(datasette).execute_fn(lambda conn: fn(Database(conn)))
+
+
+async def _page(datasette, request, context, status=200):
+    return Response.html(
+        await datasette.render_template("btxh_quyet_dinh.html", context, request=request), status=status)
+
+
+async def decision_page(request, datasette):
+    actor = request.actor
+    if role_of(actor) not in STAFF_ROLES:
+        return Response.html(await datasette.render_template(
+            "error.html", {"status": 403, "error": "", "title": None}, request=request), status=403)
+    decision_id = int(request.url_vars["id"])
+    where = await _read(datasette, lambda db: decision_doc.scope_of(db, decision_id))
+    if where is None:
+        return await _page(datasette, request, {
+            "doc": None, "message": f"Không tìm thấy quyết định số hiệu {decision_id}."}, status=404)
+    if not scoping.may_see_commune(actor, where["commune_code"], where["province_code"]):
+        return Response.html(await datasette.render_template(
+            "error.html", {"status": 403, "error": "", "title": None}, request=request), status=403)
+    doc = await _read(datasette, lambda db: decision_doc.build(db, decision_id))
+    return await _page(datasette, request, {"doc": doc})
+
+
+@hookimpl
+def register_routes():
+    return [(r"^/-/btxh/quyet-dinh/(?P<id>\d+)$", decision_page)]
