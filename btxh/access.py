@@ -52,7 +52,7 @@ def allowed(actor: dict | None, action: str, resource=None) -> bool:
         _database, table = resource
         if table in HIDDEN_TABLES:
             return False
-        if table in ("audit_log", "users", "user_communes"):
+        if table in ("audit_log", "users", "user_communes", "sql_log"):
             return role in ("quan_tri", "tinh")
         return True
     if action == "view-query":

@@ -245,7 +245,7 @@ def build(db: Database, decision_id: int) -> DecisionDoc:
             bases.append("Căn cứ Nghị định số 76/2024/NĐ-CP ngày 01 tháng 7 năm 2024 của Chính phủ sửa đổi,"
                          " bổ sung một số điều của Nghị định số 20/2021/NĐ-CP;")
     if auth["level"] == "xa" and d["signed_date"] >= COMMUNE_ERA:
-        bases.append("Căn cứ Nghị định số 147/2025/NĐ-CP ngày 12 tháng 6 năm 2025 của Chính phủ quy định"
+        bases.append("Căn cứ Nghị định số 147/2025/NĐ-CP của Chính phủ quy định"
                      " thẩm quyền, thủ tục hành chính của chính quyền địa phương 02 cấp trong lĩnh vực"
                      " quản lý nhà nước của Bộ Y tế;")
     own = neutral(d["legal_basis"], NEUTRAL_BASIS).strip().rstrip(";.")

@@ -523,6 +523,30 @@ def m005_payroll(db: Database) -> None:
     _run(db, PAYROLL_DDL)
 
 
+SQL_LOG_DDL = """
+-- Every SQL an analyst or admin runs through Datasette: who, when, what (append-only)
+CREATE TABLE sql_log (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    role TEXT,
+    database_name TEXT NOT NULL,
+    sql TEXT NOT NULL,
+    params TEXT
+);
+CREATE INDEX idx_sql_log_actor ON sql_log(actor, at);
+CREATE TRIGGER sql_log_no_update BEFORE UPDATE ON sql_log
+BEGIN SELECT RAISE(ABORT, 'sql_log chỉ được ghi thêm, không được sửa'); END;
+CREATE TRIGGER sql_log_no_delete BEFORE DELETE ON sql_log
+BEGIN SELECT RAISE(ABORT, 'sql_log chỉ được ghi thêm, không được xoá'); END;
+"""
+
+
+@migrations()
+def m006_sql_log(db: Database) -> None:
+    _run(db, SQL_LOG_DDL)
+
+
 def apply(db: Database) -> list[str]:
     """Apply pending migrations; return the names applied."""
     pending = [m.name for m in migrations.pending(db)]

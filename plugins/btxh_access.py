@@ -1,5 +1,6 @@
 """Access glue: Datasette asks btxh.access; secrets stay out of every Datasette query."""
 
+import json
 import sqlite3
 
 from datasette import hookimpl
@@ -7,7 +8,7 @@ from datasette.plugins import pm
 from datasette.utils import await_me_maybe, tilde_decode
 from datasette.utils.asgi import Request, Response
 
-from btxh import access, scoping
+from btxh import access, clock, scoping
 
 # Columns no Datasette connection may read, whatever SQL is sent
 _SECRET_COLUMNS = frozenset({("user_credentials", "password_hash")})
@@ -63,6 +64,26 @@ async def _communes(datasette, scope) -> list[str]:
             "SELECT code FROM communes WHERE province_code = ?", [scope.province])
         codes.update(row[0] for row in result.rows)
     return sorted(codes)
+
+
+async def _log_sql(datasette, actor, scope) -> None:
+    """Record who ran which SQL (issue 4: every SQL run by an analyst is logged)."""
+    from urllib.parse import parse_qs
+
+    path = scope.get("path", "")
+    if not (path == f"/{DATABASE}" or path.startswith(f"/{DATABASE}.")):
+        return
+    args = parse_qs(scope.get("query_string", b"").decode("utf-8", "replace"))
+    sql = (args.get("sql") or [""])[0].strip()
+    if not sql or DATABASE not in datasette.databases:
+        return
+    if not await datasette.permission_allowed(actor, "execute-sql", DATABASE):
+        return
+    params = {k: v[0] for k, v in args.items() if k != "sql" and not k.startswith("_")}
+    await datasette.get_database(DATABASE).execute_write(
+        "INSERT INTO sql_log (at, actor, role, database_name, sql, params) VALUES (?, ?, ?, ?, ?, ?)",
+        [clock.now_iso(), actor.get("id"), actor.get("role"), DATABASE, sql,
+         json.dumps(params, ensure_ascii=False) if params else None])
 
 
 async def _scoped(datasette, actor, scope):
@@ -125,6 +146,7 @@ def asgi_wrapper(datasette):
             if not access.is_public_path(scope.get("path", "")) and not actor:
                 return await _refuse(datasette, send_with_headers)
             if actor:
+                await _log_sql(datasette, actor, scope)
                 scope = await _scoped(datasette, actor, scope)
                 if scope is False:
                     return await _refuse(datasette, send_with_headers, actor)

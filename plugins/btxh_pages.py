@@ -21,7 +21,7 @@ _GROUPS = [
     ("Đơn vị hành chính", ["provinces", "communes", "villages", "area_flags", "legacy_provinces",
                            "legacy_districts", "legacy_communes", "province_succession",
                            "commune_succession", "data_sources"]),
-    ("Quản trị", ["users", "user_communes", "roles", "audit_log"]),
+    ("Quản trị", ["users", "user_communes", "roles", "audit_log", "sql_log"]),
 ]
 
 

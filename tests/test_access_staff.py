@@ -168,3 +168,24 @@ def test_every_write_so_far_is_audited(demo_db_path):
     conn = sqlite3.connect(demo_db_path)
     actions = {r[0] for r in conn.execute("SELECT DISTINCT action FROM audit_log")}
     assert {"reference_load", "demo_build", "user_add"} <= actions
+
+
+def test_sql_runs_are_logged_with_who_and_what(ds, cookies, demo_db_path):
+    import sqlite3
+
+    sql = "select count(*) as n from memberships where category = 'K6'"
+    response = get(ds, "/btxh.json", params={"sql": sql}, cookies=cookies["phan_tich"])
+    assert response.status_code == 200
+    conn = sqlite3.connect(demo_db_path)
+    rows = conn.execute("SELECT actor, role, sql FROM sql_log WHERE sql = ?", [sql]).fetchall()
+    assert rows == [("t_phantich", "phan_tich", sql)]
+    with pytest.raises(sqlite3.IntegrityError):
+        conn.execute("DELETE FROM sql_log")
+
+
+def test_refused_sql_is_not_logged_as_run(ds, cookies, demo_db_path):
+    import sqlite3
+
+    get(ds, "/btxh.json", params={"sql": "select 'officer-tried'"}, cookies=cookies["can_bo_xa"])
+    conn = sqlite3.connect(demo_db_path)
+    assert conn.execute("SELECT count(*) FROM sql_log WHERE sql LIKE '%officer-tried%'").fetchone()[0] == 0
