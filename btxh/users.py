@@ -149,3 +149,26 @@ def authenticate(db: Database, username: str, password: str) -> tuple[dict | Non
         )
         store.audit(db, actor=username, action="login", table="users", row_id=username)
     return actor_for(db, username), None
+
+
+def change_password(db: Database, username: str, current: str, new: str, confirm: str) -> list[str]:
+    """Change a password after checking the current one; return the problems (empty = done)."""
+    problems = []
+    actor, error = authenticate(db, username, current)
+    if actor is None:
+        problems.append(error or "Mật khẩu hiện tại không đúng.")
+    if len(new or "") < MIN_PASSWORD_LENGTH:
+        problems.append(f"Mật khẩu mới phải có ít nhất {MIN_PASSWORD_LENGTH} ký tự.")
+    if new != confirm:
+        problems.append("Hai lần nhập mật khẩu mới không khớp.")
+    if new and new == current:
+        problems.append("Mật khẩu mới phải khác mật khẩu hiện tại.")
+    if problems:
+        return problems
+    now = clock.now_iso()
+    with db.atomic():
+        db.execute("UPDATE user_credentials SET password_hash = ?, changed_at = ?, failed_logins = 0,"
+                   " locked_until = NULL WHERE username = ?", [hash_password(new), now, username])
+        store.audit(db, actor=username, action="password_change", table="users", row_id=username,
+                    after={"changed_at": now})
+    return []

@@ -96,6 +96,29 @@ async def login(request, datasette):
     return response
 
 
+def _change_password(path, username, current, new, confirm):
+    db = store.open_db(path, create=False)
+    try:
+        return users.change_password(db, username, current, new, confirm)
+    finally:
+        db.conn.close()
+
+
+async def password(request, datasette):
+    if not request.actor:
+        return Response.redirect("/-/login?next=/-/btxh/mat-khau")
+    problems, done = [], False
+    if request.method == "POST":
+        form = await request.post_vars()
+        problems = await asyncio.to_thread(
+            _change_password, _database(datasette).path, request.actor["id"],
+            form.get("current") or "", form.get("new") or "", form.get("confirm") or "")
+        done = not problems
+    return Response.html(await datasette.render_template(
+        "btxh_password.html", {"problems": problems, "done": done}, request=request),
+        status=400 if problems else 200)
+
+
 async def not_found(request, datasette):
     return Response.html(await datasette.render_template(
         "error.html", {"status": 404, "error": "", "title": None}, request=request), status=404)
@@ -110,4 +133,11 @@ def register_routes():
         (r"^/$", home),
         (r"^/-/login$", login),
         (r"^/-/password-tool$", not_found),
+        (r"^/-/btxh/mat-khau$", password),
     ]
+
+
+@hookimpl
+def menu_links(datasette, actor):
+    if actor:
+        return [{"href": "/-/btxh/mat-khau", "label": "Đổi mật khẩu"}]

@@ -189,3 +189,12 @@ def test_refused_sql_is_not_logged_as_run(ds, cookies, demo_db_path):
     get(ds, "/btxh.json", params={"sql": "select 'officer-tried'"}, cookies=cookies["can_bo_xa"])
     conn = sqlite3.connect(demo_db_path)
     assert conn.execute("SELECT count(*) FROM sql_log WHERE sql LIKE '%officer-tried%'").fetchone()[0] == 0
+
+
+def test_password_page_needs_login_and_csrf(ds, cookies):
+    assert get(ds, "/-/btxh/mat-khau").status_code == 403  # the guard: anonymous
+    page = get(ds, "/-/btxh/mat-khau", cookies=cookies["phan_tich"])
+    assert page.status_code == 200 and "Đổi mật khẩu" in page.text
+    no_token = asyncio.run(ds.client.post("/-/btxh/mat-khau", data={"current": "x", "new": "y", "confirm": "y"},
+                                          cookies={**cookies["phan_tich"], "ds_csrftoken": "abc"}))
+    assert no_token.status_code == 403

@@ -64,3 +64,24 @@ def test_inactive_account_cannot_log_in(ref_db):
     users.add_user(ref_db, username="lan", role="phan_tich", password="mat-khau-1")
     ref_db.execute("UPDATE users SET active = 0 WHERE username = 'lan'")
     assert users.authenticate(ref_db, "lan", "mat-khau-1")[0] is None
+
+
+@pytest.mark.parametrize("current,new,confirm,message", [
+    pytest.param("sai-mat-khau", "mat-khau-moi-1", "mat-khau-moi-1", "không đúng", id="wrong-current"),
+    pytest.param("mat-khau-1", "ngan", "ngan", "ít nhất 8 ký tự", id="too-short"),
+    pytest.param("mat-khau-1", "mat-khau-moi-1", "mat-khau-moi-2", "không khớp", id="confirm-differs"),
+    pytest.param("mat-khau-1", "mat-khau-1", "mat-khau-1", "phải khác", id="same-as-current"),
+])
+def test_change_password_refused(ref_db, current, new, confirm, message):
+    users.add_user(ref_db, username="lan", role="phan_tich", password="mat-khau-1")
+    problems = users.change_password(ref_db, "lan", current, new, confirm)
+    assert any(message in p for p in problems)
+    assert users.authenticate(ref_db, "lan", "mat-khau-1")[0] is not None
+
+
+def test_change_password(ref_db):
+    users.add_user(ref_db, username="lan", role="phan_tich", password="mat-khau-1")
+    assert users.change_password(ref_db, "lan", "mat-khau-1", "mat-khau-moi-1", "mat-khau-moi-1") == []
+    assert users.authenticate(ref_db, "lan", "mat-khau-1")[0] is None
+    assert users.authenticate(ref_db, "lan", "mat-khau-moi-1")[0]["id"] == "lan"
+    assert ref_db.execute("SELECT count(*) FROM audit_log WHERE action = 'password_change'").fetchone()[0] == 1
