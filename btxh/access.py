@@ -14,6 +14,20 @@ import re
 
 STAFF_ROLES = ("can_bo_xa", "tinh", "phan_tich", "quan_tri")
 
+# The analysts' door: the same file served a second time as this database, whose
+# connections return NULL for every identifying column (docs/decisions/008-analyst-door.md)
+ANALYST_DATABASE = "phan_tich"
+ANALYST_ROLES = ("phan_tich", "quan_tri")
+
+# Columns the analysts' door never returns (SQLite authorizer: NULL instead of the value)
+MASKED_COLUMNS = frozenset({
+    ("persons", "full_name"), ("persons", "cccd"), ("persons", "cmnd"), ("persons", "phone"),
+    ("persons", "birth_date"), ("persons", "death_date"), ("households", "head_name"),
+    ("households", "code"), ("membership_children", "full_name"), ("membership_children", "birth_date"),
+    ("memberships", "hiv_positive"), ("memberships", "note"), ("audit_log", "before"), ("audit_log", "after"),
+    ("applications", "facts"), ("ledger", "reason"), ("decisions", "reason"),
+})
+
 # Tables no Datasette page may show to anyone (secrets, internals)
 HIDDEN_TABLES = frozenset({"user_credentials", "_sqlite_migrations"})
 
@@ -46,11 +60,21 @@ def allowed(actor: dict | None, action: str, resource=None) -> bool:
     role = role_of(actor)
     if role is None:
         return False
-    if action in ("view-instance", "view-database"):
+    if action == "view-instance":
+        return True
+    if action == "view-database":
+        if resource == ANALYST_DATABASE:
+            return role in ANALYST_ROLES
+        if role == "phan_tich":
+            return False  # analysts use their door, never the identified database
         return resource != "_internal" or role == "quan_tri"
     if action == "view-table":
-        _database, table = resource
+        database, table = resource
         if table in HIDDEN_TABLES:
+            return False
+        if database == ANALYST_DATABASE:
+            return role in ANALYST_ROLES
+        if role == "phan_tich":
             return False
         if table in ("audit_log", "users", "user_communes", "sql_log"):
             return role in ("quan_tri", "tinh")
@@ -58,7 +82,9 @@ def allowed(actor: dict | None, action: str, resource=None) -> bool:
     if action == "view-query":
         return True
     if action == "execute-sql":
-        return role in ("phan_tich", "quan_tri")
+        if resource == ANALYST_DATABASE:
+            return role in ANALYST_ROLES
+        return role == "quan_tri"
     if action in ("permissions-debug", "debug-menu"):
         return role == "quan_tri"
     # view-database-download, insert-row, delete-row, update-row, create-table,

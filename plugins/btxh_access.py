@@ -26,9 +26,28 @@ def _authorizer(action, arg1, arg2, db_name, trigger):
     return sqlite3.SQLITE_OK
 
 
+def _analyst_authorizer(action, arg1, arg2, db_name, trigger):
+    if action == sqlite3.SQLITE_READ:
+        if (arg1, arg2) in _SECRET_COLUMNS or arg1 == "user_credentials":
+            return sqlite3.SQLITE_DENY
+        if (arg1, arg2) in access.MASKED_COLUMNS:
+            return sqlite3.SQLITE_IGNORE  # the column reads as NULL
+    return sqlite3.SQLITE_OK
+
+
 @hookimpl
-def prepare_connection(conn):
-    conn.set_authorizer(_authorizer)
+def prepare_connection(conn, database):
+    conn.set_authorizer(_analyst_authorizer if database == access.ANALYST_DATABASE else _authorizer)
+
+
+@hookimpl
+def startup(datasette):
+    """Serve btxh.db a second time as the analysts' door (identifying columns read as NULL)."""
+    from datasette.database import Database
+
+    if DATABASE in datasette.databases and access.ANALYST_DATABASE not in datasette.databases:
+        path = datasette.databases[DATABASE].path
+        datasette.add_database(Database(datasette, path=path, is_mutable=True), name=access.ANALYST_DATABASE)
 
 
 _SECURITY_HEADERS = [
@@ -71,18 +90,20 @@ async def _log_sql(datasette, actor, scope) -> None:
     from urllib.parse import parse_qs
 
     path = scope.get("path", "")
-    if not (path == f"/{DATABASE}" or path.startswith(f"/{DATABASE}.")):
+    database = next((name for name in (DATABASE, access.ANALYST_DATABASE)
+                     if path == f"/{name}" or path.startswith(f"/{name}.")), None)
+    if database is None:
         return
     args = parse_qs(scope.get("query_string", b"").decode("utf-8", "replace"))
     sql = (args.get("sql") or [""])[0].strip()
-    if not sql or DATABASE not in datasette.databases:
+    if not sql or database not in datasette.databases:
         return
-    if not await datasette.permission_allowed(actor, "execute-sql", DATABASE):
+    if not await datasette.permission_allowed(actor, "execute-sql", database):
         return
     params = {k: v[0] for k, v in args.items() if k != "sql" and not k.startswith("_")}
     await datasette.get_database(DATABASE).execute_write(
         "INSERT INTO sql_log (at, actor, role, database_name, sql, params) VALUES (?, ?, ?, ?, ?, ?)",
-        [clock.now_iso(), actor.get("id"), actor.get("role"), DATABASE, sql,
+        [clock.now_iso(), actor.get("id"), actor.get("role"), database, sql,
          json.dumps(params, ensure_ascii=False) if params else None])
 
 

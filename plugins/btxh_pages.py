@@ -31,6 +31,8 @@ def _database(datasette):
 
 async def home(request, datasette):
     db = _database(datasette)
+    if request.actor and request.actor.get("role") == "phan_tich" and "phan_tich" in datasette.databases:
+        db = datasette.get_database("phan_tich")  # the analysts' door
     groups = []
     if request.actor:
         meta = datasette.metadata("tables", database=db.name) or {}

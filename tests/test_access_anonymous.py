@@ -18,7 +18,8 @@ REFUSED = (
      "/-/metadata.json", "/-/metadata", "/-/plugins.json", "/-/versions.json", "/-/settings.json",
      "/-/databases.json", "/-/threads.json", "/-/actor.json", "/-/permissions", "/-/messages",
      "/-/allow-debug", "/-/patterns", "/-/password-tool", "/-/config.json", "/-/unknown",
-     "/btxh/-/query", "/nonexistent"]
+     "/btxh/-/query", "/nonexistent", "/phan_tich", "/phan_tich.json?sql=select+1",
+     "/phan_tich/persons.json", "/phan_tich.db", "/phan_tich/persons/1"]
     + [f"/btxh/{t}" for t in TABLES]
     + [f"/btxh/{t}.json" for t in TABLES]
     + [f"/btxh/{t}.csv" for t in TABLES]

@@ -57,7 +57,8 @@ def test_login_post_without_csrf_token_is_refused(ds):
 @pytest.mark.parametrize("role", ["can_bo_xa", "tinh", "phan_tich", "quan_tri"])
 @pytest.mark.parametrize("table", REGISTRY_TABLES)
 def test_staff_browse_every_registry_table(ds, cookies, role, table):
-    response = get(ds, f"/btxh/{table}", cookies=cookies[role])
+    database = "phan_tich" if role == "phan_tich" else "btxh"  # analysts: their door
+    response = get(ds, f"/{database}/{table}", cookies=cookies[role])
     assert response.status_code == 200, response.text[:300]
 
 
@@ -97,9 +98,13 @@ def test_database_download_refused_for_everyone(ds, cookies):
         assert get(ds, "/btxh.db", cookies=cookies[role]).status_code == 403
 
 
-@pytest.mark.parametrize("role,allowed", [("can_bo_xa", False), ("tinh", False), ("phan_tich", True), ("quan_tri", True)])
-def test_sql_only_for_analysts_and_admins(ds, cookies, role, allowed):
-    response = get(ds, "/btxh.json?sql=select+count(*)+from+persons", cookies=cookies[role])
+@pytest.mark.parametrize("database,role,allowed", [
+    ("btxh", "can_bo_xa", False), ("btxh", "tinh", False), ("btxh", "phan_tich", False), ("btxh", "quan_tri", True),
+    ("phan_tich", "can_bo_xa", False), ("phan_tich", "tinh", False), ("phan_tich", "phan_tich", True),
+    ("phan_tich", "quan_tri", True),
+])
+def test_sql_only_for_analysts_and_admins(ds, cookies, database, role, allowed):
+    response = get(ds, f"/{database}.json?sql=select+count(*)+from+persons", cookies=cookies[role])
     assert (response.status_code == 200) is allowed
 
 
@@ -116,7 +121,7 @@ def test_no_secret_in_settings_or_plugins(ds, cookies):
 
 
 @pytest.mark.parametrize("role,table,allowed", [
-    ("can_bo_xa", "audit_log", False), ("phan_tich", "users", False),
+    ("can_bo_xa", "audit_log", False), ("phan_tich", "users", False), ("phan_tich", "persons", False),
     ("tinh", "audit_log", True), ("quan_tri", "users", True),
 ])
 def test_admin_tables(ds, cookies, role, table, allowed):
@@ -174,11 +179,11 @@ def test_sql_runs_are_logged_with_who_and_what(ds, cookies, demo_db_path):
     import sqlite3
 
     sql = "select count(*) as n from memberships where category = 'K6'"
-    response = get(ds, "/btxh.json", params={"sql": sql}, cookies=cookies["phan_tich"])
+    response = get(ds, "/phan_tich.json", params={"sql": sql}, cookies=cookies["phan_tich"])
     assert response.status_code == 200
     conn = sqlite3.connect(demo_db_path)
-    rows = conn.execute("SELECT actor, role, sql FROM sql_log WHERE sql = ?", [sql]).fetchall()
-    assert rows == [("t_phantich", "phan_tich", sql)]
+    rows = conn.execute("SELECT actor, role, database_name, sql FROM sql_log WHERE sql = ?", [sql]).fetchall()
+    assert rows == [("t_phantich", "phan_tich", "phan_tich", sql)]
     with pytest.raises(sqlite3.IntegrityError):
         conn.execute("DELETE FROM sql_log")
 
@@ -198,3 +203,33 @@ def test_password_page_needs_login_and_csrf(ds, cookies):
     no_token = asyncio.run(ds.client.post("/-/btxh/mat-khau", data={"current": "x", "new": "y", "confirm": "y"},
                                           cookies={**cookies["phan_tich"], "ds_csrftoken": "abc"}))
     assert no_token.status_code == 403
+
+
+@pytest.mark.parametrize("sql", [
+    "select full_name, cccd, cmnd, phone, birth_date from persons where full_name is not null or cccd is not null",
+    "select hiv_positive from memberships where hiv_positive is not null",
+    "select p.full_name from persons p join memberships m on m.person_id = p.id where m.category in ('K3','K8') and p.full_name is not null",
+    "select head_name from households where head_name is not null",
+    "select full_name, birth_date from membership_children where full_name is not null",
+])
+def test_analyst_door_never_returns_identifying_columns(ds, cookies, sql):
+    response = get(ds, "/phan_tich.json", params={"sql": sql, "_shape": "array"}, cookies=cookies["phan_tich"])
+    assert response.status_code == 200
+    assert response.json() == []
+
+
+def test_analyst_door_answers_aggregates(ds, cookies):
+    sql = "select category, count(*) as n from memberships group by category order by category"
+    rows = get(ds, "/phan_tich.json", params={"sql": sql, "_shape": "array"}, cookies=cookies["phan_tich"]).json()
+    assert rows and sum(r["n"] for r in rows) > 100
+
+
+def test_analyst_table_pages_show_masked_columns_as_empty(ds, cookies):
+    rows = get(ds, "/phan_tich/persons.json?_shape=array&_size=20", cookies=cookies["phan_tich"]).json()
+    assert rows and all(r["full_name"] is None and r["cccd"] is None for r in rows)
+    assert all(r["birth_year"] for r in rows)
+
+
+@pytest.mark.parametrize("role", ["can_bo_xa", "tinh"])
+def test_other_roles_cannot_use_the_analyst_door(ds, cookies, role):
+    assert get(ds, "/phan_tich/persons.json", cookies=cookies[role]).status_code == 403
