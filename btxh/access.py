@@ -48,6 +48,15 @@ def is_public_path(path: str) -> bool:
     return any(p.match(path) for p in _PUBLIC)
 
 
+# Roles that may see who a person is (names, dates of birth) on our own pages: payment
+# lists, decision documents, case files. Analysts work through their masked door only.
+IDENTITY_ROLES = ("can_bo_xa", "tinh", "quan_tri")
+
+
+def may_see_identities(actor: dict | None) -> bool:
+    return role_of(actor) in IDENTITY_ROLES
+
+
 def role_of(actor: dict | None) -> str | None:
     if not actor:
         return None

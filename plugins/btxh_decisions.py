@@ -9,9 +9,9 @@ from datasette.utils.asgi import Response
 from sqlite_utils import Database
 
 from btxh import decision_doc, scoping
-from btxh.access import role_of
+from btxh.access import IDENTITY_ROLES, role_of
 
-STAFF_ROLES = ("can_bo_xa", "tinh", "quan_tri", "phan_tich")
+STAFF_ROLES = IDENTITY_ROLES  # names and birth dates: not for analysts (ADR 008)
 
 
 def _database(datasette):

@@ -10,9 +10,9 @@ from datasette.utils.asgi import Response
 from sqlite_utils import Database
 
 from btxh import paylist, scoping
-from btxh.access import role_of
+from btxh.access import IDENTITY_ROLES, role_of
 
-PAYLIST_ROLES = ("can_bo_xa", "tinh", "quan_tri", "phan_tich")
+PAYLIST_ROLES = IDENTITY_ROLES  # names and birth dates: not for analysts (ADR 008)
 INDEX_PATH = "/-/btxh/chi-tra"
 
 

@@ -97,6 +97,7 @@ def pay_path(reference_db_path, tmp_path_factory):
     for name, role, communes, province in [
         ("xa00004", "can_bo_xa", [COMMUNE], None), ("xa00008", "can_bo_xa", [OTHER], None),
         ("tinh01", "tinh", [], "01"), ("tinh04", "tinh", [], "04"), ("phantich", "phan_tich", [], None),
+        ("quantri", "quan_tri", [], None),
     ]:
         users.add_user(db, username=name, role=role, password=PASSWORD, communes=communes, province=province)
     db.conn.close()
@@ -302,7 +303,7 @@ def pay_ds(pay_path):
 def pay_cookies(pay_ds):
     async def all_logins():
         out = {}
-        for name in ("xa00004", "xa00008", "tinh01", "tinh04", "phantich"):
+        for name in ("xa00004", "xa00008", "tinh01", "tinh04", "phantich", "quantri"):
             response = await login(pay_ds, name)
             assert response.status_code == 302, response.text
             out[name] = {"ds_actor": response.cookies["ds_actor"]}
@@ -318,7 +319,7 @@ def get(ds, path, **kw):
 PAGE = f"/-/btxh/chi-tra/{COMMUNE}/2026-11"
 
 
-@pytest.mark.parametrize("user", ["xa00004", "tinh01", "phantich"])
+@pytest.mark.parametrize("user", ["xa00004", "tinh01", "quantri"])
 def test_staff_of_the_commune_see_the_list(pay_ds, pay_cookies, user):
     response = get(pay_ds, PAGE, cookies=pay_cookies[user])
     assert response.status_code == 200
@@ -356,7 +357,7 @@ def test_downloads(pay_ds, pay_cookies):
     (f"/-/btxh/chi-tra/{COMMUNE}/2026-10.xlsx", "Chưa có bảng lương"),
 ], ids=["unknown-commune", "no-run", "no-run-xlsx"])
 def test_unknown_commune_or_month_is_a_vietnamese_404(pay_ds, pay_cookies, path, text):
-    response = get(pay_ds, path, cookies=pay_cookies["phantich"])
+    response = get(pay_ds, path, cookies=pay_cookies["quantri"])
     assert response.status_code == 404 and text in response.text
 
 
@@ -365,7 +366,7 @@ def test_index_lists_only_the_actors_communes(pay_ds, pay_cookies):
     assert mine.status_code == 200
     assert PAGE in mine.text and f"/-/btxh/chi-tra/{COMMUNE}/2026-12" in mine.text
     assert OTHER not in mine.text and "Tháng 11/2026" in mine.text
-    everyone = get(pay_ds, "/-/btxh/chi-tra", cookies=pay_cookies["phantich"]).text
+    everyone = get(pay_ds, "/-/btxh/chi-tra", cookies=pay_cookies["quantri"]).text
     assert PAGE in everyone and f"/-/btxh/chi-tra/{OTHER}/2026-10" in everyone
     assert get(pay_ds, "/-/btxh/chi-tra", cookies=pay_cookies["tinh04"]).text.count("/-/btxh/chi-tra/0") == 0
 
@@ -411,3 +412,8 @@ def test_cli_refuses_and_writes_nothing(pay_path, tmp_path, commune, month, mess
 def test_cli_requires_the_commune():
     result = invoke("2026-11")
     assert result.exit_code != 0 and "--commune" in result.output
+
+
+@pytest.mark.parametrize("path", ["/-/btxh/chi-tra", PAGE, PAGE + ".csv", PAGE + ".xlsx"])
+def test_analysts_never_see_named_payment_lists(pay_ds, pay_cookies, path):
+    assert get(pay_ds, path, cookies=pay_cookies["phantich"]).status_code == 403

@@ -1,42 +1,8 @@
 """Commune scoping: an officer of commune A never reads a row of commune B, by any URL."""
 
 import asyncio
-import shutil
 
 import pytest
-
-from btxh import store, users
-from conftest import PASSWORD, SECRET, login
-
-
-@pytest.fixture(scope="module")
-def province_ds(tmp_path_factory, reference_db_path):
-    """A province-scale demo (two and more communes with people) and scoped accounts."""
-    from datasette.app import Datasette
-
-    from btxh import cli, serving
-
-    path = tmp_path_factory.mktemp("scoping") / "btxh.db"
-    shutil.copy(reference_db_path, path)
-    cli.build_demo(str(path), scale="province", seed=3, province="08", force=False, echo=lambda *_: None)
-    db = store.open_db(path)
-    a, b = [r[0] for r in db.execute(
-        "SELECT commune_code FROM persons GROUP BY commune_code ORDER BY count(*) DESC LIMIT 2")]
-    users.add_user(db, username="s_xa_a", role="can_bo_xa", password=PASSWORD, communes=[a])
-    users.add_user(db, username="s_tinh", role="tinh", password=PASSWORD, province="08")
-    users.add_user(db, username="s_tinh_khac", role="tinh", password=PASSWORD, province="01")
-    users.add_user(db, username="s_qt", role="quan_tri", password=PASSWORD)
-    other_person = db.execute("SELECT id FROM persons WHERE commune_code = ? LIMIT 1", [b]).fetchone()[0]
-    own_person = db.execute("SELECT id FROM persons WHERE commune_code = ? LIMIT 1", [a]).fetchone()[0]
-    db.conn.close()
-    ds = Datasette(**serving.datasette_kwargs(path, SECRET))
-    asyncio.run(ds.invoke_startup())
-
-    async def cookies():
-        return {name: {"ds_actor": (await login(ds, name)).cookies["ds_actor"]}
-                for name in ("s_xa_a", "s_tinh", "s_tinh_khac", "s_qt")}
-
-    return {"ds": ds, "a": a, "b": b, "own": own_person, "other": other_person, "cookies": asyncio.run(cookies())}
 
 
 def get(env, user, path, **kw):
