@@ -547,6 +547,40 @@ def m006_sql_log(db: Database) -> None:
     _run(db, SQL_LOG_DDL)
 
 
+APPLICATIONS_DDL = """
+-- Applications (tờ khai) on their way to a decision: nộp → xét → niêm yết → duyệt / từ chối
+CREATE TABLE applications (
+    id INTEGER PRIMARY KEY,
+    person_id INTEGER REFERENCES persons(id),
+    commune_code TEXT NOT NULL REFERENCES communes(code),
+    category TEXT NOT NULL REFERENCES categories(code),
+    facts TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(facts)),
+    submitted_date TEXT NOT NULL CHECK (date(submitted_date, '+0 days') = submitted_date),
+    reviewed_date TEXT CHECK (reviewed_date IS NULL OR date(reviewed_date, '+0 days') = reviewed_date),
+    posting_from TEXT CHECK (posting_from IS NULL OR date(posting_from, '+0 days') = posting_from),
+    posting_to TEXT CHECK (posting_to IS NULL OR date(posting_to, '+0 days') = posting_to),
+    status TEXT NOT NULL DEFAULT 'nop' CHECK (status IN ('nop', 'xet', 'niem_yet', 'duyet', 'tu_choi')),
+    decision_id INTEGER REFERENCES decisions(id),
+    created_at TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    CHECK (reviewed_date IS NULL OR reviewed_date >= submitted_date),
+    CHECK ((posting_from IS NULL) = (posting_to IS NULL)),
+    CHECK (posting_to IS NULL OR posting_to >= posting_from),
+    CHECK (posting_from IS NULL OR posting_from >= submitted_date),
+    CHECK (status NOT IN ('niem_yet', 'duyet') OR posting_from IS NOT NULL),
+    CHECK ((status = 'duyet') = (decision_id IS NOT NULL))
+);
+CREATE INDEX idx_applications_commune ON applications(commune_code, status);
+CREATE INDEX idx_applications_person ON applications(person_id);
+"""
+
+
+@migrations()
+def m007_applications(db: Database) -> None:
+    _run(db, APPLICATIONS_DDL)
+
+
 def apply(db: Database) -> list[str]:
     """Apply pending migrations; return the names applied."""
     pending = [m.name for m in migrations.pending(db)]

@@ -14,7 +14,7 @@ SESSION_SECONDS = 8 * 3600  # one working day
 
 # Table groups shown to staff on the home page, in order
 _GROUPS = [
-    ("Sổ đối tượng", ["persons", "memberships", "membership_children", "households",
+    ("Sổ đối tượng", ["applications", "persons", "memberships", "membership_children", "households",
                       "household_poverty", "care_entitlements", "social_pensions", "decisions"]),
     ("Chi trả", ["payroll_runs", "ledger"]),
     ("Mức chuẩn và hệ số", ["base_levels", "coefficients", "categories", "programs", "decision_kinds"]),

@@ -26,6 +26,15 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+class Served(str):
+    """The server's URL (a str, so `server + "/"` works) and its database file."""
+
+    def __new__(cls, url, db):
+        self = super().__new__(cls, url)
+        self.db = db
+        return self
+
+
 @pytest.fixture(scope="module")
 def server(demo_db_path, tmp_path_factory):
     folder = tmp_path_factory.mktemp("serve")
@@ -48,7 +57,7 @@ def server(demo_db_path, tmp_path_factory):
     else:
         proc.kill()
         raise RuntimeError("btxh serve did not start")
-    yield url
+    yield Served(url, db)
     proc.terminate()
     proc.wait(timeout=10)
 
@@ -106,3 +115,61 @@ def test_wrong_password_shows_a_vietnamese_message(server, browser):
     page.click("input[type=submit]")
     assert "Tên đăng nhập hoặc mật khẩu không đúng" in page.content()
     page.close()
+
+
+def test_commune_officer_walks_a_case_from_application_to_payroll(server, browser):
+    """Application (tờ khai) → public posting (niêm yết) → grant decision → next payroll run."""
+    import sqlite3
+
+    from btxh import store
+    from btxh.payroll import run as payroll
+
+    page = browser.new_page()
+    page.goto(server + "/-/login")
+    page.fill("#username", "t_xa")
+    page.fill("#password", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_url(server + "/")
+
+    page.goto(server + "/-/btxh/ho-so/moi")
+    page.select_option("#f-category", "K6")
+    page.fill("#f-submitted_date", "05/09/2025")
+    page.fill("#f-full_name", "Lò Văn Thử Nghiệm")
+    page.check("input[name=sex][value=nam]")
+    page.fill("#f-birth_date", "10/01/1970")
+    page.fill("#f-cccd", "008070123456")
+    village = page.locator("#f-village_id option").nth(1).get_attribute("value")
+    page.select_option("#f-village_id", village)
+    page.select_option("#f-disability_level", "NANG")
+    page.fill("#f-disability_cert_date", "15/08/2025")
+    page.click("input[type=submit]")
+    page.wait_for_url("**/-/btxh/ho-so/*")
+    application = int(page.url.rstrip("/").split("/")[-1])
+
+    page.fill("#f-posting_from", "08/09/2025")
+    page.fill("#f-posting_to", "10/09/2025")
+    page.click("text=Ghi niêm yết")
+    page.wait_for_selector("#f-number")
+    assert "08/2025" in page.content()  # the proposed start month: the certificate's month
+    page.fill("#f-number", "9901/QĐ-UBND-TN")
+    page.fill("#f-signed_date", "12/09/2025")
+    page.fill("#f-signer_name", "Đỗ Văn Dũng")
+    page.fill("#f-signer_title", "Chủ tịch UBND xã")
+    page.click("text=Ghi quyết định")
+    page.wait_for_load_state()
+    assert "/-/btxh/quyet-dinh/" in page.url, page.inner_text("main") if page.locator("main").count() else page.inner_text("body")
+    assert "QUYẾT ĐỊNH" in page.content() and "750.000" in page.content()
+    page.close()
+
+    conn = sqlite3.connect(server.db)
+    person = conn.execute("SELECT person_id FROM applications WHERE id = ?", [application]).fetchone()[0]
+    steps = {r[0] for r in conn.execute(
+        "SELECT table_name FROM audit_log WHERE actor = 't_xa' AND table_name IN"
+        " ('applications', 'persons', 'memberships', 'decisions')")}
+    assert steps == {"applications", "persons", "memberships", "decisions"}
+    conn.close()
+    db = store.open_db(server.db)
+    summary = payroll.run(db, "2025-09", actor="test")
+    due = db.execute("SELECT month, kind, due FROM ledger WHERE run_id = ? AND person_id = ?",
+                     [summary.run_id, person]).fetchall()
+    assert due == [("2025-09", "thuong_xuyen", 750000)]

@@ -22,6 +22,8 @@ MATRIX = {
     "/btxh/persons/{other}.json": ["403", "403", "200", "403", "403", "200"],
     "/btxh/decisions/{decision_b}.json": ["403", "403", "200", "403", "403", "200"],
     "/btxh/ledger.json?_shape=array": ["403", "own", "own", "own", "403", "200"],
+    "/btxh/applications.json?_shape=array": ["403", "own", "own", "own", "403", "200"],
+    "/-/btxh/ho-so/moi": ["403", "200", "403", "403", "403", "200"],
     "/btxh/ledger_settled": ["403", "403", "403", "403", "403", "200"],
     "/btxh/communes.json?_shape=array&_size=3": ["403", "200", "200", "200", "403", "200"],
     # SQL, download, admin tables

@@ -1,0 +1,207 @@
+"""Applications (hồ sơ): /-/btxh/ho-so/moi, /-/btxh/ho-so/<id>, …/niem-yet, …/quyet-dinh.
+
+Parse the request, ask btxh.scoping who may see the commune, call btxh.cases on a
+connection of our own (in a thread), render. Writers: can_bo_xa (their communes) and
+quan_tri; tinh may read; everyone else gets 403. A refused step re-renders its form
+with the messages next to the fields and the values kept (400).
+"""
+
+import asyncio
+import datetime as dt
+import json
+
+from datasette import hookimpl
+from datasette.utils.asgi import Response
+from sqlite_utils import Database
+
+from btxh import cases, clock, scoping, store
+from btxh.access import role_of
+from btxh.rules.dates import month_vn, parse_month
+
+READERS = ("can_bo_xa", "tinh", "quan_tri")
+NEW_FIELDS = ("commune_code", "category", "submitted_date", "person_id", "full_name", "sex",
+              "birth_date", "cccd", "village_id", "disability_level", "disability_cert_date", "k1_subcase")
+STATUS = {"nop": "Đã nộp", "xet": "Đang xét", "niem_yet": "Đang niêm yết", "duyet": "Đã quyết định hưởng",
+          "tu_choi": "Từ chối"}
+
+
+def _database(datasette):
+    return datasette.get_database("btxh") if "btxh" in datasette.databases else datasette.get_database()
+
+
+async def _read(datasette, fn):
+    return await _database(datasette).execute_fn(lambda conn: fn(Database(conn)))
+
+
+def _write(path, fn, *args):
+    db = store.open_db(path, create=False)
+    try:
+        return fn(db, *args)
+    finally:
+        db.conn.close()
+
+
+async def _forbidden(datasette, request):
+    return Response.html(await datasette.render_template(
+        "error.html", {"status": 403, "error": "", "title": None}, request=request), status=403)
+
+
+def _choices(db, actor, commune_code):
+    """Communes offered to the actor, the villages of the chosen one, and the categories."""
+    if role_of(actor) == "can_bo_xa":
+        codes = list(actor.get("communes") or ())
+    else:
+        codes = [commune_code] if commune_code else []
+    communes = [dict(zip(("code", "name"), r)) for r in db.execute(
+        f"SELECT code, name FROM communes WHERE code IN ({','.join('?' * len(codes))}) ORDER BY name",
+        codes)] if codes else []
+    chosen = commune_code or (communes[0]["code"] if communes else "")
+    villages = [dict(zip(("id", "name"), r)) for r in db.execute(
+        "SELECT id, kind || ' ' || name FROM villages WHERE commune_code = ? AND valid_to IS NULL"
+        " ORDER BY name", [chosen])]
+    categories = [dict(zip(("code", "label"), r)) for r in db.execute(
+        "SELECT code, label FROM categories WHERE program = 'TCXH' ORDER BY sort_order")]
+    return {"communes": communes, "villages": villages, "categories": categories, "chosen": chosen}
+
+
+async def new_case(request, datasette):
+    actor = request.actor
+    if role_of(actor) not in cases.WRITER_ROLES:
+        return await _forbidden(datasette, request)
+    form = {k: request.args.get(k, "") for k in NEW_FIELDS}
+    form["commune_code"] = request.args.get("xa", "")
+    errors, status = {}, 200
+    if request.method == "POST":
+        posted = await request.post_vars()
+        form = {k: posted.get(k, "") for k in NEW_FIELDS}
+        try:
+            app_id = await asyncio.to_thread(
+                _write, _database(datasette).path, cases.new_application, actor, form)
+            return Response.redirect(f"/-/btxh/ho-so/{app_id}")
+        except cases.CaseError as e:
+            errors, status = e.fields, 400
+    choices = await _read(datasette, lambda db: _choices(db, actor, form["commune_code"]))
+    form["commune_code"] = form["commune_code"] or choices["chosen"]
+    return Response.html(await datasette.render_template(
+        "btxh_case_new.html", {"form": form, "errors": errors, **choices,
+                               "k1_subcases": cases.K1_SUBCASES, "levels": cases.LEVELS},
+        request=request), status=status)
+
+
+def _load(db, app_id, signed):
+    row = db.execute("SELECT a.*, c.name AS commune_name, c.province_code FROM applications a"
+                     " JOIN communes c ON c.code = a.commune_code WHERE a.id = ?", [app_id])
+    names = [d[0] for d in row.description]
+    row = row.fetchone()
+    if row is None:
+        return None
+    app = dict(zip(names, row))
+    person = db.execute("SELECT p.id, p.full_name, p.sex, p.birth_date, p.cccd, v.name FROM persons p"
+                        " LEFT JOIN villages v ON v.id = p.village_id WHERE p.id = ?",
+                        [app["person_id"]]).fetchone()
+    app["person"] = dict(zip(("id", "full_name", "sex", "birth_date", "cccd", "village"), person))
+    app["facts_dict"] = json.loads(app["facts"] or "{}")
+    app["category_label"] = db.execute("SELECT label FROM categories WHERE code = ?",
+                                       [app["category"]]).fetchone()[0]
+    app["proposal"] = None
+    if app["person_id"] and app["status"] == "niem_yet":
+        month, why = cases.proposal_for(db, app, signed)
+        app["proposal"] = {"month": month_vn(parse_month(month)), "why": why}
+    return app
+
+
+async def _case_page(request, datasette, app_id, errors=None, forms=None, status=200):
+    actor = request.actor
+    if role_of(actor) not in READERS:
+        return await _forbidden(datasette, request)
+    forms = forms or {}
+    grant_form = forms.get("grant") or {}
+    signed = clock.today()
+    try:
+        signed = dt.date.fromisoformat(grant_form.get("signed_date", "")) if grant_form.get("signed_date") else signed
+    except ValueError:
+        pass
+    app = await _read(datasette, lambda db: _load(db, app_id, signed))
+    if app is None:
+        return Response.html(await datasette.render_template(
+            "error.html", {"status": 404, "error": f"Không có hồ sơ số {app_id}.", "title": None},
+            request=request), status=404)
+    if not scoping.may_see_commune(actor, app["commune_code"], app["province_code"]):
+        return await _forbidden(datasette, request)
+    if not grant_form and app["proposal"]:
+        grant_form = {"start_month": app["proposal"]["month"], "signer_title": "Chủ tịch UBND xã",
+                      "signed_date": signed.isoformat()}
+    can_write = role_of(actor) in cases.WRITER_ROLES
+    return Response.html(await datasette.render_template(
+        "btxh_case.html", {"app": app, "status_label": STATUS[app["status"]], "can_write": can_write,
+                           "errors": errors or {}, "post_form": forms.get("post") or {},
+                           "grant_form": grant_form},
+        request=request), status=status)
+
+
+async def case(request, datasette):
+    return await _case_page(request, datasette, int(request.url_vars["id"]))
+
+
+async def _may_act(request, datasette, app_id):
+    """None when the actor may write this application, else the refusal response."""
+    actor = request.actor
+    if role_of(actor) not in cases.WRITER_ROLES:
+        return await _forbidden(datasette, request)
+    where = await _read(datasette, lambda db: db.execute(
+        "SELECT a.commune_code, c.province_code FROM applications a JOIN communes c"
+        " ON c.code = a.commune_code WHERE a.id = ?", [app_id]).fetchone())
+    if where is None:
+        return await _case_page(request, datasette, app_id)  # the 404 page
+    if not scoping.may_see_commune(actor, *where):
+        return await _forbidden(datasette, request)
+    return None
+
+
+async def post_case(request, datasette):
+    app_id = int(request.url_vars["id"])
+    if request.method != "POST":
+        return Response.redirect(f"/-/btxh/ho-so/{app_id}")
+    if (refusal := await _may_act(request, datasette, app_id)) is not None:
+        return refusal
+    posted = await request.post_vars()
+    form = {k: posted.get(k, "") for k in ("posting_from", "posting_to")}
+    try:
+        await asyncio.to_thread(_write, _database(datasette).path, cases.post, request.actor, app_id,
+                                form["posting_from"], form["posting_to"])
+    except cases.CaseError as e:
+        return await _case_page(request, datasette, app_id, e.fields, {"post": form}, status=400)
+    return Response.redirect(f"/-/btxh/ho-so/{app_id}")
+
+
+async def grant_case(request, datasette):
+    app_id = int(request.url_vars["id"])
+    if request.method != "POST":
+        return Response.redirect(f"/-/btxh/ho-so/{app_id}")
+    if (refusal := await _may_act(request, datasette, app_id)) is not None:
+        return refusal
+    posted = await request.post_vars()
+    keys = ("number", "signed_date", "signer_name", "signer_title", "start_month")
+    form = {k: posted.get(k, "") for k in keys}
+    try:
+        decision_id = await asyncio.to_thread(_write, _database(datasette).path, cases.grant,
+                                              request.actor, app_id, *(form[k] for k in keys))
+    except cases.CaseError as e:
+        return await _case_page(request, datasette, app_id, e.fields, {"grant": form}, status=400)
+    return Response.redirect(f"/-/btxh/quyet-dinh/{decision_id}")
+
+
+@hookimpl
+def register_routes():
+    return [
+        (r"^/-/btxh/ho-so/moi$", new_case),
+        (r"^/-/btxh/ho-so/(?P<id>\d+)$", case),
+        (r"^/-/btxh/ho-so/(?P<id>\d+)/niem-yet$", post_case),
+        (r"^/-/btxh/ho-so/(?P<id>\d+)/quyet-dinh$", grant_case),
+    ]
+
+
+@hookimpl
+def menu_links(datasette, actor):
+    if role_of(actor) in cases.WRITER_ROLES:
+        return [{"href": "/-/btxh/ho-so/moi", "label": "Nhận hồ sơ mới"}]
