@@ -13,7 +13,7 @@ import vn_money
 from datasette import hookimpl
 from datasette.utils.asgi import Response
 
-from btxh import calc
+from btxh import calc, glue
 from btxh.access import role_of
 from btxh.rules import parse_month
 from btxh.rules.dates import month_vn
@@ -179,8 +179,7 @@ def table_rows(answers: list[dict], labels: dict) -> list[dict]:
 
 # -- the page -------------------------------------------------------------------------
 
-def _database(datasette):
-    return datasette.get_database("btxh") if "btxh" in datasette.databases else datasette.get_database()
+_database = glue.database
 
 
 async def _choices(db) -> tuple[list[dict], list[dict]]:

@@ -6,20 +6,17 @@ call btxh.decision_doc, render. PDF comes from the browser's print dialog.
 
 from datasette import hookimpl
 from datasette.utils.asgi import Response
-from sqlite_utils import Database
 
-from btxh import decision_doc, scoping
+from btxh import decision_doc, glue, scoping
 from btxh.access import IDENTITY_ROLES, role_of
 
 STAFF_ROLES = IDENTITY_ROLES  # names and birth dates: not for analysts (ADR 008)
 
 
-def _database(datasette):
-    return datasette.get_database("btxh") if "btxh" in datasette.databases else datasette.get_database()
+_database = glue.database
 
 
-async def _read(datasette, fn):
-    return await _database(datasette).execute_fn(lambda conn: fn(Database(conn)))
+_read = glue.read
 
 
 async def _page(datasette, request, context, status=200):

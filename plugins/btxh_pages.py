@@ -8,7 +8,7 @@ from datasette import hookimpl
 from datasette.utils import baseconv
 from datasette.utils.asgi import Response
 
-from btxh import store, users
+from btxh import glue, store, users
 
 SESSION_SECONDS = 8 * 3600  # one working day
 
@@ -25,8 +25,7 @@ _GROUPS = [
 ]
 
 
-def _database(datasette):
-    return datasette.get_database("btxh") if "btxh" in datasette.databases else datasette.get_database()
+_database = glue.database
 
 
 async def home(request, datasette):

@@ -7,21 +7,18 @@ import asyncio
 
 from datasette import hookimpl
 from datasette.utils.asgi import Response
-from sqlite_utils import Database
 
-from btxh import paylist, scoping
+from btxh import glue, paylist, scoping
 from btxh.access import IDENTITY_ROLES, role_of
 
 PAYLIST_ROLES = IDENTITY_ROLES  # names and birth dates: not for analysts (ADR 008)
 INDEX_PATH = "/-/btxh/chi-tra"
 
 
-def _database(datasette):
-    return datasette.get_database("btxh") if "btxh" in datasette.databases else datasette.get_database()
+_database = glue.database
 
 
-async def _read(datasette, fn):
-    return await _database(datasette).execute_fn(lambda conn: fn(Database(conn)))
+_read = glue.read
 
 
 async def _page(datasette, request, context, status=200):
@@ -30,8 +27,7 @@ async def _page(datasette, request, context, status=200):
 
 
 async def _forbidden(datasette, request):
-    return Response.html(await datasette.render_template(
-        "error.html", {"status": 403, "error": "", "title": None}, request=request), status=403)
+    return Response.html(await glue.forbidden_html(datasette, request), status=403)
 
 
 async def _not_found(datasette, request, message):
