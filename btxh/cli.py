@@ -21,6 +21,7 @@ from .payroll import run as payroll_core
 
 DEFAULT_DB = "btxh.db"
 DEMO_PASSWORD = "btxh-demo-2025"
+DEMO_PAYROLL_MONTH = "2026-11"  # the synthetic data's "today" is 2026-11-01 (bench/synth.py)
 
 
 def _fail(message: str) -> click.ClickException:
@@ -92,7 +93,7 @@ _REGISTRY_TABLES = (
 
 
 def build_demo(db_path: str, *, scale: str, seed: int, province: str | None, force: bool,
-               echo=click.echo) -> dict:
+               echo=click.echo, payroll_until: str | None = None) -> dict:
     """Initialise DB if needed and fill it with synthetic data (the `demo` command)."""
     database = _open(db_path)
     if not store.registry_is_empty(database):
@@ -120,12 +121,29 @@ def build_demo(db_path: str, *, scale: str, seed: int, province: str | None, for
                     after={"scale": scale, "seed": seed, "province": province, "counts": counts})
     database.execute("DELETE FROM payroll_dirty")  # demo history predates the ledger
     demo_users = _demo_users(database, synth, province)
-    database.conn.close()
     echo(f"{db_path}: {counts.get('persons', 0):,} người, {counts.get('memberships', 0):,} diện hưởng, "
          f"{counts.get('decisions', 0):,} quyết định — {elapsed:.1f} giây")
     for name, role, where in demo_users:
         echo(f"  tài khoản minh hoạ: {name} / {DEMO_PASSWORD}  ({role}{where})")
+    if payroll_until:
+        _demo_payroll(database, payroll_until, echo)
+    database.conn.close()
     return counts
+
+
+def _demo_payroll(database, last: str, echo) -> None:
+    """Two closed months and an open one, so the demo has payment lists to show."""
+    year, month = map(int, last.split("-"))
+    months = []
+    for back in (2, 1, 0):
+        y, m = divmod(year * 12 + month - 1 - back, 12)
+        months.append(f"{y:04d}-{m + 1:02d}")
+    for i, m in enumerate(months):
+        summary = payroll_core.run(database, m, actor="btxh-demo")
+        if i < len(months) - 1:
+            payroll_core.close(database, m, actor="btxh-demo")
+        echo(f"  kỳ chi trả minh hoạ tháng {m}: {_n(sum(summary.totals.values()))} đồng"
+             + (" (đã chốt)" if i < len(months) - 1 else " (đang mở)"))
 
 
 def _demo_users(database, synth, province) -> list[tuple[str, str, str]]:
@@ -161,7 +179,9 @@ def _demo_users(database, synth, province) -> list[tuple[str, str, str]]:
 @click.option("--seed", type=int, default=1, show_default=True, help="Random seed (same seed, same data)")
 @click.option("--province", help="2-digit province code for the commune/province scales")
 @click.option("--force", is_flag=True, help="Replace the registry data of a non-empty database")
-def demo(db, scale, seed, province, force):
+@click.option("--payroll-until", metavar="YYYY-MM",
+              help="Also run the payroll: two closed months before this one and this one open")
+def demo(db, scale, seed, province, force, payroll_until):
     """Fill DB with deterministic synthetic data and create demo accounts.
 
     \b
@@ -169,7 +189,7 @@ def demo(db, scale, seed, province, force):
         btxh demo demo.db --scale province --seed 7
         btxh demo national.db --scale national
     """
-    build_demo(db, scale=scale, seed=seed, province=province, force=force)
+    build_demo(db, scale=scale, seed=seed, province=province, force=force, payroll_until=payroll_until)
 
 
 @cli.command()
@@ -190,7 +210,8 @@ def serve(db, host, port, scale):
     path = Path(db)
     if not path.exists():
         click.echo(f"{db} chưa có: tạo cơ sở dữ liệu minh hoạ…", err=True)
-        build_demo(db, scale=scale, seed=1, province=None, force=False)
+        build_demo(db, scale=scale, seed=1, province=None, force=False,
+                   payroll_until=None if scale == "national" else DEMO_PAYROLL_MONTH)
     else:
         database = _open(db)
         _init(database)

@@ -151,3 +151,14 @@ def test_payroll_run_close_and_a_closed_month_refused(demo_db_path, tmp_path):
     assert added.exit_code == 0
     nxt = run("payroll", "run", "2026-11", "--db", db)
     assert nxt.exit_code == 0 and "truy lĩnh" in nxt.output, nxt.output
+
+
+def test_demo_with_payroll_has_payment_lists(reference_db_path, tmp_path):
+    db = tmp_path / "btxh.db"
+    shutil.copy(reference_db_path, db)
+    result = run("demo", db, "--scale", "commune", "--payroll-until", "2026-11")
+    assert result.exit_code == 0, result.output
+    assert "2026-09" in result.output and "(đang mở)" in result.output
+    import sqlite3
+    runs = sqlite3.connect(db).execute("SELECT month, status FROM payroll_runs ORDER BY month").fetchall()
+    assert runs == [("2026-09", "closed"), ("2026-10", "closed"), ("2026-11", "open")]
