@@ -429,3 +429,320 @@ def grant(db: Database, actor: dict, application_id: int, number: str, signed_da
         store.audit(db, actor=actor["id"], action="application_grant", table="applications",
                     row_id=app["id"], before=app, after=after, commune_code=app["commune_code"])
     return decision_id
+
+
+# --- the life of a case after the grant: suspend, resume, stop (and death), adjust, move -----------
+#
+# Decisions are payroll events (btxh/payroll/fastpath.py): grant/resume/move start paying from
+# ``start_month``; stop/suspend stop from ``stop_month`` (the first month NOT paid). Every decision
+# here carries the ``membership_id`` it is about.
+
+LABELS.update({
+    "membership_id": "Diện hưởng", "stop_month": "Tháng dừng hưởng", "reason": "Lý do",
+    "death_date": "Ngày chết", "death_cause": "Nguyên nhân chết", "level": "Mức độ khuyết tật mới",
+    "to_commune": "Xã chuyển đến", "to_village_id": "Thôn/tổ dân phố nơi đến",
+    "number_old": "Số quyết định thôi hưởng (xã cũ)", "number_new": "Số quyết định hưởng (xã mới)",
+    "month": "Tháng chuyển đến",
+})
+DEATH_CAUSES = {"thien_tai": "thiên tai, hỏa hoạn, dịch bệnh, tai nạn nghiêm trọng", "khac": "khác"}
+STATES = {"huong": "đang hưởng", "tam_dung": "đang tạm dừng", "thoi_huong": "đã thôi hưởng",
+          "ket_thuc": "đã kết thúc (chuyển đi hoặc điều chỉnh)", "chet": "người hưởng đã chết"}
+
+
+def _month(p: _Problems, field: str, text: str) -> int | None:
+    """mm/yyyy or yyyy-mm (what a month input sends) → a month index, or a problem."""
+    given = text = (text or "").strip()
+    if not text:
+        p.add(field, "chưa nhập")
+        return None
+    if m := _MY.match(text):
+        text = f"{m.group(2)}-{int(m.group(1)):02d}"
+    try:
+        return parse_month(text)
+    except ValueError:
+        p.add(field, f"«{given}» không đúng dạng tháng/năm (ví dụ 09/2025)")
+        return None
+
+
+def _signed(p: _Problems, number, signed_date, signer_name, signer_title, reason,
+            number_field: str = "number"):
+    """The fields every decision has; (number, signed, signer_name, signer_title, reason)."""
+    number, signer_name, signer_title, reason = (" ".join((v or "").split()) for v in
+                                                 (number, signer_name, signer_title, reason))
+    for field, value in ((number_field, number), ("signer_name", signer_name),
+                         ("signer_title", signer_title), ("reason", reason)):
+        if not value:
+            p.add(field, "chưa nhập")
+    signed = _day(p, "signed_date", (signed_date or "").strip())
+    if signed and signed > clock.today():
+        p.add("signed_date", f"ngày {_vn(signed)} ở tương lai")
+    return number, signed, signer_name, signer_title, reason
+
+
+def _number_free(db: Database, p: _Problems, field: str, number: str, commune_code: str) -> None:
+    if number and db.execute("SELECT 1 FROM decisions WHERE number = ? AND commune_code = ?",
+                             [number, commune_code]).fetchone():
+        p.add(field, f"xã đã có quyết định số «{number}»")
+
+
+def membership_events(db: Database, membership: dict) -> list[dict]:
+    """The TCXH decisions about a membership (its own and the person's general ones), oldest first."""
+    cursor = db.execute(
+        "SELECT * FROM decisions WHERE program = 'TCXH' AND person_id = ?"
+        " AND (membership_id = ? OR membership_id IS NULL) ORDER BY id",
+        [membership["person_id"], membership["id"]])
+    names = [c[0] for c in cursor.description]
+    return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
+def membership_state(db: Database, membership: dict, person: dict | None = None) -> str:
+    """One of STATES: from the person's death, the membership's window and its latest decision."""
+    person = person or _row(db, "SELECT * FROM persons WHERE id = ?", [membership["person_id"]])
+    if person and person["death_date"]:
+        return "chet"
+    if membership["valid_to"] is not None:
+        return "ket_thuc"
+    events = membership_events(db, membership)
+    last = events[-1]["kind"] if events else "grant"
+    return {"stop": "thoi_huong", "suspend": "tam_dung"}.get(last, "huong")
+
+
+def _start_month_of(events: list[dict], membership: dict) -> int:
+    """The month the membership last started paying (its latest grant/resume/move)."""
+    starts = [parse_month(e["start_month"]) for e in events
+              if e["kind"] in ("grant", "resume", "move") and e["start_month"]]
+    return max(starts) if starts else parse_month(membership["valid_from"][:7])
+
+
+def _membership(db: Database, p: _Problems, membership_id) -> tuple[dict | None, dict | None]:
+    ms = _row(db, "SELECT * FROM memberships WHERE id = ?", [membership_id])
+    if ms is None:
+        p.add("membership_id", f"không có diện hưởng số {membership_id}")
+        return None, None
+    return ms, _row(db, "SELECT * FROM persons WHERE id = ?", [ms["person_id"]])
+
+
+def _decision_row(kind: str, number: str, signed: dt.date, signer_name: str, signer_title: str,
+                  person_id: int, membership_id: int, commune_code: str, reason: str, actor: dict,
+                  start_month: int | None = None, stop_month: int | None = None) -> dict:
+    xa = signed >= COMMUNE_DECIDES_FROM
+    return {
+        "number": number, "kind": kind, "program": "TCXH", "person_id": person_id,
+        "membership_id": membership_id, "commune_code": commune_code, "signed_date": signed.isoformat(),
+        "signer_name": signer_name, "signer_title": signer_title, "authority_level": "xa" if xa else "huyen",
+        "start_month": None if start_month is None else month_str(start_month),
+        "stop_month": None if stop_month is None else month_str(stop_month),
+        "legal_basis": LEGAL_BASIS_XA if xa else LEGAL_BASIS_HUYEN, "reason": reason,
+        "created_at": clock.now_iso(), "created_by": actor["id"],
+    }
+
+
+def _add_decision(db: Database, actor: dict, decision: dict) -> int:
+    decision_id = db["decisions"].insert(decision).last_pk
+    store.audit(db, actor=actor["id"], action="decision_add", table="decisions", row_id=decision_id,
+                after={"id": decision_id, **decision}, commune_code=decision["commune_code"])
+    return decision_id
+
+
+def _state_problem(p: _Problems, state: str, allowed: tuple[str, ...], action: str) -> None:
+    if state not in allowed:
+        p.add("status", f"{STATES[state] if state == 'chet' else 'diện hưởng ' + STATES[state]}, "
+                        f"không {action} được")
+
+
+def suspend(db: Database, actor: dict, membership_id: int, number: str, signed_date: str,
+            signer_name: str, signer_title: str, stop_month: str, reason: str) -> int:
+    """Suspension (tạm dừng, domain.md §5.6): nothing is paid from ``stop_month``; its decision id."""
+    p = _Problems()
+    ms, person = _membership(db, p, membership_id)
+    number, signed, signer_name, signer_title, reason = _signed(
+        p, number, signed_date, signer_name, signer_title, reason)
+    stop = _month(p, "stop_month", stop_month)
+    if ms:
+        _may_write(p, actor, ms["commune_code"])
+        _state_problem(p, membership_state(db, ms, person), ("huong",), "tạm dừng")
+        _number_free(db, p, "number", number, ms["commune_code"])
+        start = _start_month_of(membership_events(db, ms), ms)
+        if stop is not None and stop < start:
+            p.add("stop_month", f"trước tháng bắt đầu hưởng {month_vn(start)}")
+    p.raise_if_any()
+    with db.atomic():
+        return _add_decision(db, actor, _decision_row(
+            "suspend", number, signed, signer_name, signer_title, ms["person_id"], ms["id"],
+            ms["commune_code"], reason, actor, stop_month=stop))
+
+
+def resume(db: Database, actor: dict, membership_id: int, number: str, signed_date: str,
+           signer_name: str, signer_title: str, start_month: str, reason: str) -> int:
+    """Resumption (tiếp tục hưởng) after a suspension, paid from ``start_month``.
+
+    ``start_month`` may not be before the suspension's stop month; when it is before months
+    already closed, the next payroll run pays the arrears (truy lĩnh)."""
+    p = _Problems()
+    ms, person = _membership(db, p, membership_id)
+    number, signed, signer_name, signer_title, reason = _signed(
+        p, number, signed_date, signer_name, signer_title, reason)
+    start = _month(p, "start_month", start_month)
+    if ms:
+        _may_write(p, actor, ms["commune_code"])
+        state = membership_state(db, ms, person)
+        if state != "tam_dung":
+            p.add("status", f"chỉ tiếp tục được diện đang tạm dừng (diện này {STATES[state]})")
+        else:
+            stopped = [e for e in membership_events(db, ms) if e["kind"] == "suspend"][-1]
+            if start is not None and start < parse_month(stopped["stop_month"]):
+                p.add("start_month", f"trước tháng tạm dừng {month_vn(parse_month(stopped['stop_month']))}")
+        _number_free(db, p, "number", number, ms["commune_code"])
+    p.raise_if_any()
+    with db.atomic():
+        return _add_decision(db, actor, _decision_row(
+            "resume", number, signed, signer_name, signer_title, ms["person_id"], ms["id"],
+            ms["commune_code"], reason, actor, start_month=start))
+
+
+def stop(db: Database, actor: dict, membership_id: int, number: str, signed_date: str,
+         signer_name: str, signer_title: str, stop_month: str, reason: str,
+         death_date: str | None = None, death_cause: str | None = None) -> int:
+    """Stopping (thôi hưởng) from ``stop_month``; with a death, record it on the person.
+
+    rules.md §6–§7: a person who dies in month M is paid for M, so the stop month must be M+1;
+    the funeral support (20× the base, 50× for ``thien_tai``) is computed by the payroll from
+    persons.death_date/death_cause: recording the death is what records the funeral support."""
+    p = _Problems()
+    ms, person = _membership(db, p, membership_id)
+    number, signed, signer_name, signer_title, reason = _signed(
+        p, number, signed_date, signer_name, signer_title, reason)
+    stop_at = _month(p, "stop_month", stop_month)
+    died = _day(p, "death_date", (death_date or "").strip(), required=False)
+    cause = (death_cause or "").strip()
+    if died:
+        if died > clock.today():
+            p.add("death_date", f"ngày {_vn(died)} ở tương lai")
+        if cause not in DEATH_CAUSES:
+            p.add("death_cause", "chọn «thiên tai, hỏa hoạn, dịch bệnh, tai nạn nghiêm trọng» hoặc «khác»")
+        if stop_at is not None and stop_at != month_of(died) + 1:
+            p.add("stop_month", f"người chết trong tháng {month_vn(month_of(died))} được hưởng hết tháng đó; "
+                                f"tháng dừng hưởng phải là {month_vn(month_of(died) + 1)}")
+    elif cause and not (death_date or "").strip():
+        p.add("death_date", "có nguyên nhân chết thì phải nhập ngày chết")
+    if ms:
+        _may_write(p, actor, ms["commune_code"])
+        _state_problem(p, membership_state(db, ms, person), ("huong", "tam_dung"), "thôi hưởng")
+        _number_free(db, p, "number", number, ms["commune_code"])
+        start = _start_month_of(membership_events(db, ms), ms)
+        if stop_at is not None and stop_at < start and not died:
+            p.add("stop_month", f"trước tháng bắt đầu hưởng {month_vn(start)}")
+        if died and person and died < PartialDate(*map(int, person["birth_date"].split("-"))).earliest:
+            p.add("death_date", "trước ngày sinh")
+    p.raise_if_any()
+    with db.atomic():
+        if died:
+            changes = {"death_date": died.isoformat(), "death_cause": cause, "updated_at": clock.now_iso()}
+            db["persons"].update(person["id"], changes)
+            store.audit(db, actor=actor["id"], action="person_death", table="persons", row_id=person["id"],
+                        before=person, after={**person, **changes}, commune_code=person["commune_code"])
+        return _add_decision(db, actor, _decision_row(
+            "stop", number, signed, signer_name, signer_title, ms["person_id"], ms["id"],
+            ms["commune_code"], reason, actor, stop_month=stop_at))
+
+
+def move(db: Database, actor: dict, person_id: int, to_commune: str, to_village_id, number_old: str,
+         number_new: str, signed_date: str, month: str, signer_name: str, signer_title: str,
+         reason: str) -> tuple[int, ...]:
+    """A move to another commune from ``month`` (domain.md §5.7): no gap, no double payment.
+
+    Every membership the person is paid under in the old commune ends on the last day of
+    month−1 and gets a ``stop`` decision (``number_old``, stop_month = month) of the old
+    commune; a new membership with the same facts (and K4 children) starts on the first day
+    of ``month`` in the new commune with a ``move`` decision (``number_new``, start_month =
+    month). The person's commune and village change. A suspended membership must be resumed
+    or stopped first. The actor must hold the old commune; the new one must exist and be in
+    force on the first day of ``month``. Returns the new decisions' ids (stops then moves)."""
+    p = _Problems()
+    to_commune = (to_commune or "").strip()
+    number_old, signed, signer_name, signer_title, reason = _signed(
+        p, number_old, signed_date, signer_name, signer_title, reason, number_field="number_old")
+    number_new = " ".join((number_new or "").split())
+    if not number_new:
+        p.add("number_new", "chưa nhập")
+    at = _month(p, "month", month)
+    first = None if at is None else dt.date(at // 12, at % 12 + 1, 1)
+    person = _row(db, "SELECT * FROM persons WHERE id = ?", [person_id])
+    moving = []
+    if person is None:
+        p.add("person_id", f"không có người mã «{person_id}»")
+    else:
+        _may_write(p, actor, person["commune_code"])
+        if person["death_date"]:
+            p.add("person_id", "người này đã chết")
+        _number_free(db, p, "number_old", number_old, person["commune_code"])
+        cursor = db.execute("SELECT * FROM memberships WHERE person_id = ? AND commune_code = ?"
+                            " AND valid_to IS NULL ORDER BY id", [person["id"], person["commune_code"]])
+        names = [c[0] for c in cursor.description]
+        for ms in (dict(zip(names, r)) for r in cursor.fetchall()):
+            state = membership_state(db, ms, person)
+            if state == "tam_dung":
+                p.add("status", f"diện {ms['category']} đang tạm dừng: quyết định tiếp tục hưởng hoặc thôi "
+                                "hưởng trước khi chuyển")
+            elif state == "huong":
+                moving.append(ms)
+                if at is not None and at <= parse_month(ms["valid_from"][:7]):
+                    p.add("month", f"phải sau tháng bắt đầu hưởng {month_vn(parse_month(ms['valid_from'][:7]))}"
+                                   f" của diện {ms['category']}")
+        if not moving and not person["death_date"]:
+            p.add("status", "người này không có diện đang hưởng tại xã để chuyển")
+    commune = _row(db, "SELECT * FROM communes WHERE code = ?", [to_commune])
+    if not to_commune:
+        p.add("to_commune", "chưa chọn")
+    elif commune is None:
+        p.add("to_commune", f"mã xã «{to_commune}» không có trong danh mục")
+    else:
+        if person and to_commune == person["commune_code"]:
+            p.add("to_commune", "trùng xã đang cư trú")
+        if first and not _active(commune, first):
+            p.add("to_commune", f"{commune['name']} không còn hiệu lực vào ngày {_vn(first)}")
+        _number_free(db, p, "number_new", number_new, to_commune)
+    village = None
+    if not str(to_village_id or "").strip():
+        p.add("to_village_id", "chưa chọn")
+    elif commune is not None:
+        village = _row(db, "SELECT * FROM villages WHERE id = ? AND commune_code = ?",
+                       [str(to_village_id).strip(), to_commune])
+        if village is None:
+            p.add("to_village_id", "không thuộc xã chuyển đến")
+        elif first and not _active(village, first):
+            p.add("to_village_id", f"{village['name']} không còn hiệu lực vào ngày {_vn(first)}")
+    p.raise_if_any()
+
+    old_commune, last_day = person["commune_code"], (first - dt.timedelta(days=1)).isoformat()
+    stops, moves = [], []
+    with db.atomic():
+        for ms in moving:
+            db["memberships"].update(ms["id"], {"valid_to": last_day})
+            store.audit(db, actor=actor["id"], action="membership_end", table="memberships", row_id=ms["id"],
+                        before=ms, after={**ms, "valid_to": last_day}, commune_code=old_commune)
+            stops.append(_add_decision(db, actor, _decision_row(
+                "stop", number_old, signed, signer_name, signer_title, person["id"], ms["id"], old_commune,
+                f"Chuyển đến {commune['name']}: {reason}", actor, stop_month=at)))
+            new = {k: v for k, v in ms.items() if k != "id"}
+            new.update(commune_code=to_commune, valid_from=first.isoformat(), valid_to=None,
+                       note=f"Chuyển từ xã {old_commune} (diện số {ms['id']})")
+            new_id = db["memberships"].insert(new).last_pk
+            store.audit(db, actor=actor["id"], action="membership_add", table="memberships", row_id=new_id,
+                        after={"id": new_id, **new}, commune_code=to_commune)
+            for child in db.execute("SELECT * FROM membership_children WHERE membership_id = ?",
+                                    [ms["id"]]).fetchall():
+                names = [c[0] for c in db.execute("SELECT * FROM membership_children LIMIT 0").description]
+                row = {**dict(zip(names, child)), "membership_id": new_id, "commune_code": to_commune}
+                row.pop("id")
+                child_id = db["membership_children"].insert(row).last_pk
+                store.audit(db, actor=actor["id"], action="membership_child_add", table="membership_children",
+                            row_id=child_id, after={"id": child_id, **row}, commune_code=to_commune)
+            moves.append(_add_decision(db, actor, _decision_row(
+                "move", number_new, signed, signer_name, signer_title, person["id"], new_id, to_commune,
+                f"Chuyển từ xã {old_commune}: {reason}", actor, start_month=at)))
+        changes = {"commune_code": to_commune, "village_id": village["id"], "updated_at": clock.now_iso()}
+        db["persons"].update(person["id"], changes)
+        store.audit(db, actor=actor["id"], action="person_move", table="persons", row_id=person["id"],
+                    before=person, after={**person, **changes}, commune_code=old_commune)
+    return (*stops, *moves)

@@ -1,4 +1,6 @@
-"""Applications (hồ sơ): /-/btxh/ho-so/moi, /-/btxh/ho-so/<id>, …/niem-yet, …/quyet-dinh.
+"""Applications (hồ sơ): /-/btxh/ho-so/moi, /-/btxh/ho-so/<id>, …/niem-yet, …/quyet-dinh;
+a person's case after the grant: /-/btxh/doi-tuong/<id> and …/tam-dung, …/tiep-tuc,
+…/thoi-huong, …/chuyen-di.
 
 Parse the request, ask btxh.scoping who may see the commune, call btxh.cases on a
 connection of our own (in a thread), render. Writers: can_bo_xa (their communes) and
@@ -198,6 +200,9 @@ def register_routes():
         (r"^/-/btxh/ho-so/(?P<id>\d+)$", case),
         (r"^/-/btxh/ho-so/(?P<id>\d+)/niem-yet$", post_case),
         (r"^/-/btxh/ho-so/(?P<id>\d+)/quyet-dinh$", grant_case),
+        (r"^/-/btxh/doi-tuong/(?P<id>\d+)$", person_page),
+        (r"^/-/btxh/doi-tuong/(?P<id>\d+)/(?P<action>tam-dung|tiep-tuc|thoi-huong|chuyen-di)$",
+         person_action),
     ]
 
 
@@ -205,3 +210,103 @@ def register_routes():
 def menu_links(datasette, actor):
     if role_of(actor) in cases.WRITER_ROLES:
         return [{"href": "/-/btxh/ho-so/moi", "label": "Nhận hồ sơ mới"}]
+
+
+# --- a person's page and the life of their case (/-/btxh/doi-tuong/<id>) -------------------------
+
+LIFE_ACTIONS = {
+    "tam-dung": ("suspend", ("membership_id", "number", "signed_date", "signer_name", "signer_title",
+                             "stop_month", "reason")),
+    "tiep-tuc": ("resume", ("membership_id", "number", "signed_date", "signer_name", "signer_title",
+                            "start_month", "reason")),
+    "thoi-huong": ("stop", ("membership_id", "number", "signed_date", "signer_name", "signer_title",
+                            "stop_month", "reason", "death_date", "death_cause")),
+    "chuyen-di": ("move", ("to_commune", "to_village_id", "number_old", "number_new", "signed_date", "month",
+                           "signer_name", "signer_title", "reason")),
+}
+KIND_LABELS = {"grant": "Hưởng trợ cấp", "adjust": "Điều chỉnh", "suspend": "Tạm dừng",
+               "resume": "Tiếp tục hưởng", "stop": "Thôi hưởng", "move": "Chuyển đến"}
+
+
+def _person(db, person_id):
+    cursor = db.execute("SELECT p.*, c.name AS commune_name, c.province_code, v.name AS village_name"
+                        " FROM persons p JOIN communes c ON c.code = p.commune_code"
+                        " LEFT JOIN villages v ON v.id = p.village_id WHERE p.id = ?", [person_id])
+    names = [d[0] for d in cursor.description]
+    row = cursor.fetchone()
+    if row is None:
+        return None
+    person = dict(zip(names, row))
+    cursor = db.execute("SELECT m.*, c.name AS commune_name, k.label AS category_label FROM memberships m"
+                        " JOIN communes c ON c.code = m.commune_code JOIN categories k ON k.code = m.category"
+                        " WHERE m.person_id = ? ORDER BY m.id", [person_id])
+    names = [d[0] for d in cursor.description]
+    person["memberships"] = [dict(zip(names, r)) for r in cursor.fetchall()]
+    for ms in person["memberships"]:
+        ms["state"] = cases.membership_state(db, ms, person)
+        ms["state_label"] = cases.STATES[ms["state"]]
+    cursor = db.execute("SELECT id, number, kind, membership_id, commune_code, signed_date, start_month,"
+                        " stop_month, reason FROM decisions WHERE person_id = ? ORDER BY id", [person_id])
+    names = [d[0] for d in cursor.description]
+    person["decisions"] = [{**dict(zip(names, r)), "kind_label": KIND_LABELS.get(r[2], r[2])}
+                           for r in cursor.fetchall()]
+    person["communes"] = [dict(zip(("code", "name"), r)) for r in db.execute(
+        "SELECT code, name FROM communes WHERE province_code = ? AND code <> ? AND valid_to IS NULL"
+        " ORDER BY name", [person["province_code"], person["commune_code"]])]
+    return person
+
+
+async def _person_page(request, datasette, person_id, errors=None, action=None, form=None, status=200):
+    actor = request.actor
+    if role_of(actor) not in READERS:
+        return await _forbidden(datasette, request)
+    person = await _read(datasette, lambda db: _person(db, person_id))
+    if person is None:
+        return Response.html(await datasette.render_template(
+            "error.html", {"status": 404, "error": f"Không có đối tượng mã {person_id}.", "title": None},
+            request=request), status=404)
+    if not scoping.may_see_commune(actor, person["commune_code"], person["province_code"]):
+        return await _forbidden(datasette, request)
+    return Response.html(await datasette.render_template(
+        "btxh_case_life.html", {"person": person, "can_write": role_of(actor) in cases.WRITER_ROLES,
+                                "errors": errors or {}, "action": action, "form": form or {},
+                                "death_causes": cases.DEATH_CAUSES},
+        request=request), status=status)
+
+
+async def person_page(request, datasette):
+    return await _person_page(request, datasette, int(request.url_vars["id"]))
+
+
+async def person_action(request, datasette):
+    person_id, action = int(request.url_vars["id"]), request.url_vars["action"]
+    if request.method != "POST":
+        return Response.redirect(f"/-/btxh/doi-tuong/{person_id}")
+    actor = request.actor
+    if role_of(actor) not in cases.WRITER_ROLES:
+        return await _forbidden(datasette, request)
+    where = await _read(datasette, lambda db: db.execute(
+        "SELECT p.commune_code, c.province_code FROM persons p JOIN communes c ON c.code = p.commune_code"
+        " WHERE p.id = ?", [person_id]).fetchone())
+    if where is None:
+        return await _person_page(request, datasette, person_id)  # the 404 page
+    if not scoping.may_see_commune(actor, *where):
+        return await _forbidden(datasette, request)
+    name, keys = LIFE_ACTIONS[action]
+    posted = await request.post_vars()
+    form = {k: posted.get(k, "") for k in keys}
+    try:
+        if name == "move":
+            args = (person_id, *(form[k] for k in keys))
+        else:
+            membership = await _read(datasette, lambda db: db.execute(
+                "SELECT 1 FROM memberships WHERE id = ? AND person_id = ?",
+                [form["membership_id"] or None, person_id]).fetchone())
+            if membership is None:
+                raise cases.CaseError(["Diện hưởng: chọn một diện hưởng của người này"],
+                                      {"membership_id": ["Diện hưởng: chọn một diện hưởng của người này"]})
+            args = (int(form["membership_id"]), *(form[k] for k in keys[1:]))
+        await asyncio.to_thread(_write, _database(datasette).path, getattr(cases, name), actor, *args)
+    except cases.CaseError as e:
+        return await _person_page(request, datasette, person_id, e.fields, action, form, status=400)
+    return Response.redirect(f"/-/btxh/doi-tuong/{person_id}")

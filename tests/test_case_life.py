@@ -1,0 +1,385 @@
+"""After the grant: suspend, resume, stop (with a death), move (btxh.cases) and the person page."""
+
+import asyncio
+import re
+import shutil
+
+import pytest
+
+from btxh import cases, store, users
+from btxh.payroll import run as payroll
+from conftest import PASSWORD, SECRET, login
+
+A, B = "00004", "00008"  # Phường Ba Đình, Phường Ngọc Hà (Hà Nội)
+OFFICER = {"id": "xa_a", "role": "can_bo_xa", "communes": [A]}
+OFFICER_B = {"id": "xa_b", "role": "can_bo_xa", "communes": [B]}
+TINH = {"id": "tinh", "role": "tinh", "province": "01"}
+TABLES = ("persons", "memberships", "decisions", "audit_log")
+SIGN = ("10/12/2025", "Trần Văn Bình", "Chủ tịch UBND phường")
+PAY = 750_000  # K6 nặng, 40 years old: 1.5 × 500,000
+
+
+@pytest.fixture
+def db(ref_db, monkeypatch):
+    monkeypatch.setenv("BTXH_NOW", "2026-03-01T08:00:00")
+    ref_db.execute("INSERT INTO villages (id, commune_code, name, kind, valid_from) VALUES"
+                   " (1, ?, 'Tổ 1', 'Tổ dân phố', '2025-07-01'), (2, ?, 'Tổ 9', 'Tổ dân phố', '2025-07-01')",
+                   [A, B])
+    ref_db.conn.commit()
+    return ref_db
+
+
+def counts(db):
+    return {t: db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES}
+
+
+def granted(db):
+    """A K6 (nặng) person of commune A paid from 08/2025; (person id, membership id)."""
+    app_id = cases.new_application(db, OFFICER, {
+        "commune_code": A, "category": "K6", "submitted_date": "01/09/2025", "full_name": "Nguyễn Văn An",
+        "sex": "nam", "birth_date": "17/05/1985", "cccd": "001085012345", "village_id": "1",
+        "disability_level": "NANG", "disability_cert_date": "10/08/2025"})
+    cases.post(db, OFFICER, app_id, "03/09/2025", "05/09/2025")
+    decision = cases.grant(db, OFFICER, app_id, "12/QĐ-UBND", "10/09/2025", "Trần Văn Bình",
+                           "Chủ tịch UBND phường", "08/2025")
+    return db.execute("SELECT person_id, membership_id FROM decisions WHERE id = ?", [decision]).fetchone()
+
+
+def run_close(db, *months):
+    for month in months:
+        payroll.run(db, month)
+        payroll.close(db, month)
+
+
+def paid(db, pid):
+    return db.execute("SELECT month, kind, program, commune_code, due FROM ledger WHERE person_id = ?"
+                      " ORDER BY run_id, month, kind", [pid]).fetchall()
+
+
+def do_suspend(db, mid, actor=OFFICER, number="20/QĐ-UBND", stop_month="10/2025", reason="Đi cai nghiện"):
+    return cases.suspend(db, actor, mid, number, *SIGN, stop_month, reason)
+
+
+def do_resume(db, mid, actor=OFFICER, number="21/QĐ-UBND", start_month="12/2025", reason="Đã trở về"):
+    return cases.resume(db, actor, mid, number, *SIGN, start_month, reason)
+
+
+def do_stop(db, mid, actor=OFFICER, number="22/QĐ-UBND", stop_month="11/2025", reason="Chết",
+            death_date=None, death_cause=None):
+    return cases.stop(db, actor, mid, number, *SIGN, stop_month, reason, death_date, death_cause)
+
+
+def do_move(db, pid, actor=OFFICER, to=B, village="2", number_old="23/QĐ-UBND", number_new="7/QĐ-UBND",
+            month="10/2025", reason="Chuyển nơi cư trú"):
+    return cases.move(db, actor, pid, to, village, number_old, number_new, SIGN[0], month, SIGN[1], SIGN[2],
+                      reason)
+
+
+# --- refusals: exact messages, nothing written ---------------------------------------------------
+
+REFUSALS = [
+    pytest.param(None, lambda db, pid, mid: do_suspend(db, mid, actor=OFFICER_B),
+                 "Xã: tài khoản của bạn không được giao xã «00004»", id="suspend-other-commune"),
+    pytest.param(None, lambda db, pid, mid: do_suspend(db, mid, actor=TINH),
+                 "Tài khoản: chỉ cán bộ xã và quản trị hệ thống được ghi hồ sơ", id="suspend-by-province"),
+    pytest.param(None, lambda db, pid, mid: do_suspend(db, mid, number="12/QĐ-UBND"),
+                 "Số quyết định: xã đã có quyết định số «12/QĐ-UBND»", id="suspend-number-taken"),
+    pytest.param(None, lambda db, pid, mid: do_suspend(db, mid, stop_month="13/2025"),
+                 "Tháng dừng hưởng: «13/2025» không đúng dạng tháng/năm (ví dụ 09/2025)", id="bad-month"),
+    pytest.param(None, lambda db, pid, mid: do_suspend(db, mid, stop_month="07/2025"),
+                 "Tháng dừng hưởng: trước tháng bắt đầu hưởng 08/2025", id="suspend-before-start"),
+    pytest.param(None, lambda db, pid, mid: do_suspend(db, mid, reason=" "), "Lý do: chưa nhập",
+                 id="no-reason"),
+    pytest.param(None, lambda db, pid, mid: cases.suspend(db, OFFICER, mid, "9/QĐ", "31/02/2025", "X", "Y",
+                                                          "10/2025", "Z"),
+                 "Ngày ký: ngày 31/02/2025 không tồn tại", id="impossible-signed-date"),
+    pytest.param(None, lambda db, pid, mid: cases.suspend(db, OFFICER, mid, "9/QĐ", "02/03/2026", "X", "Y",
+                                                          "10/2025", "Z"),
+                 "Ngày ký: ngày 02/03/2026 ở tương lai", id="future-signed-date"),
+    pytest.param(None, lambda db, pid, mid: do_suspend(db, 999999), "Diện hưởng: không có diện hưởng số 999999",
+                 id="unknown-membership"),
+    pytest.param(lambda db, pid, mid: do_stop(db, mid), lambda db, pid, mid: do_suspend(db, mid),
+                 "Trạng thái: diện hưởng đã thôi hưởng, không tạm dừng được", id="suspend-stopped"),
+    pytest.param(lambda db, pid, mid: do_suspend(db, mid), lambda db, pid, mid: do_suspend(db, mid, number="9"),
+                 "Trạng thái: diện hưởng đang tạm dừng, không tạm dừng được", id="suspend-twice"),
+    pytest.param(None, lambda db, pid, mid: do_resume(db, mid),
+                 "Trạng thái: chỉ tiếp tục được diện đang tạm dừng (diện này đang hưởng)", id="resume-not-suspended"),
+    pytest.param(lambda db, pid, mid: do_suspend(db, mid), lambda db, pid, mid: do_resume(db, mid, start_month="09/2025"),
+                 "Tháng bắt đầu hưởng: trước tháng tạm dừng 10/2025", id="resume-before-suspension"),
+    pytest.param(lambda db, pid, mid: do_stop(db, mid, death_date="20/10/2025", death_cause="khac"),
+                 lambda db, pid, mid: do_stop(db, mid, number="30"),
+                 "Trạng thái: người hưởng đã chết, không thôi hưởng được", id="stop-the-dead"),
+    pytest.param(None, lambda db, pid, mid: do_stop(db, mid, death_date="20/10/2025", death_cause="khac",
+                                                    stop_month="10/2025"),
+                 "Tháng dừng hưởng: người chết trong tháng 10/2025 được hưởng hết tháng đó; tháng dừng hưởng "
+                 "phải là 11/2025", id="death-stop-month"),
+    pytest.param(None, lambda db, pid, mid: do_stop(db, mid, death_date="20/10/2025", death_cause="benh"),
+                 "Nguyên nhân chết: chọn «thiên tai, hỏa hoạn, dịch bệnh, tai nạn nghiêm trọng» hoặc «khác»",
+                 id="death-cause"),
+    pytest.param(None, lambda db, pid, mid: do_stop(db, mid, death_cause="khac"),
+                 "Ngày chết: có nguyên nhân chết thì phải nhập ngày chết", id="cause-without-date"),
+    pytest.param(None, lambda db, pid, mid: do_stop(db, mid, death_date="20/10/1980", death_cause="khac",
+                                                    stop_month="11/1980"),
+                 "Ngày chết: trước ngày sinh", id="death-before-birth"),
+    pytest.param(None, lambda db, pid, mid: do_move(db, pid, actor=OFFICER_B),
+                 "Xã: tài khoản của bạn không được giao xã «00004»", id="move-needs-the-old-commune"),
+    pytest.param(None, lambda db, pid, mid: do_move(db, pid, to=A, village="1"),
+                 "Xã chuyển đến: trùng xã đang cư trú", id="move-to-same-commune"),
+    pytest.param(None, lambda db, pid, mid: do_move(db, pid, to="99999"),
+                 "Xã chuyển đến: mã xã «99999» không có trong danh mục", id="move-unknown-commune"),
+    pytest.param(None, lambda db, pid, mid: do_move(db, pid, village="1"),
+                 "Thôn/tổ dân phố nơi đến: không thuộc xã chuyển đến", id="move-village-elsewhere"),
+    pytest.param(None, lambda db, pid, mid: do_move(db, pid, month="08/2025"),
+                 "Tháng chuyển đến: phải sau tháng bắt đầu hưởng 08/2025 của diện K6", id="move-too-early"),
+    pytest.param(lambda db, pid, mid: do_suspend(db, mid), lambda db, pid, mid: do_move(db, pid),
+                 "Trạng thái: diện K6 đang tạm dừng: quyết định tiếp tục hưởng hoặc thôi hưởng trước khi chuyển",
+                 id="move-suspended"),
+    pytest.param(lambda db, pid, mid: do_stop(db, mid, stop_month="10/2025", reason="Hết điều kiện"),
+                 lambda db, pid, mid: do_move(db, pid),
+                 "Trạng thái: người này không có diện đang hưởng tại xã để chuyển", id="move-nothing-paid"),
+]
+
+
+@pytest.mark.parametrize("setup,action,message", REFUSALS)
+def test_refusals_change_nothing(db, setup, action, message):
+    pid, mid = granted(db)
+    if setup:
+        setup(db, pid, mid)
+    before = counts(db)
+    person = db.execute("SELECT * FROM persons WHERE id = ?", [pid]).fetchall()
+    with pytest.raises(cases.CaseError) as refused:
+        action(db, pid, mid)
+    assert message in refused.value.problems, refused.value.problems
+    assert counts(db) == before
+    assert db.execute("SELECT * FROM persons WHERE id = ?", [pid]).fetchall() == person
+
+
+def test_move_number_taken_in_the_new_commune(db):
+    pid, mid = granted(db)
+    db["decisions"].insert({
+        "number": "7/QĐ-UBND", "kind": "grant", "program": "TCXH", "person_id": pid, "commune_code": B,
+        "signed_date": "2025-09-01", "signer_name": "X", "signer_title": "Y", "authority_level": "xa",
+        "legal_basis": "Nghị định 20/2021/NĐ-CP", "created_at": "2025-09-01T00:00:00Z", "created_by": "t"})
+    before = counts(db)
+    with pytest.raises(cases.CaseError) as refused:
+        do_move(db, pid)
+    assert "Số quyết định hưởng (xã mới): xã đã có quyết định số «7/QĐ-UBND»" in refused.value.problems
+    assert counts(db) == before
+
+
+# --- happy paths against the payroll -------------------------------------------------------------
+
+def test_suspension_stops_payment_from_the_stop_month(db):
+    pid, mid = granted(db)
+    before = counts(db)
+    decision = do_suspend(db, mid)
+    assert db.execute("SELECT kind, membership_id, stop_month, start_month FROM decisions WHERE id = ?",
+                      [decision]).fetchone() == ("suspend", mid, "2025-10", None)
+    assert {t: counts(db)[t] - before[t] for t in TABLES} == {
+        "persons": 0, "memberships": 0, "decisions": 1, "audit_log": 1}
+    run_close(db, "2025-08", "2025-09", "2025-10", "2025-11")
+    assert paid(db, pid) == [("2025-08", "thuong_xuyen", "TCXH", A, PAY), ("2025-09", "thuong_xuyen", "TCXH", A, PAY)]
+
+
+def test_resume_with_an_earlier_start_pays_arrears(db):
+    pid, mid = granted(db)
+    do_suspend(db, mid)
+    run_close(db, "2025-08", "2025-09", "2025-10", "2025-11")
+    do_resume(db, mid, start_month="10/2025")
+    payroll.run(db, "2025-12")
+    assert paid(db, pid)[2:] == [("2025-10", "truy_linh", "TCXH", A, PAY), ("2025-11", "truy_linh", "TCXH", A, PAY),
+                                 ("2025-12", "thuong_xuyen", "TCXH", A, PAY)]
+
+
+def test_resume_from_a_later_month_leaves_the_gap(db):
+    pid, mid = granted(db)
+    do_suspend(db, mid)
+    do_resume(db, mid, start_month="12/2025")
+    run_close(db, "2025-08", "2025-09", "2025-10", "2025-11", "2025-12")
+    assert [r[0] for r in paid(db, pid)] == ["2025-08", "2025-09", "2025-12"]
+
+
+@pytest.mark.parametrize("cause,funeral", [("khac", 20 * 500_000), ("thien_tai", 50 * 500_000)])
+def test_death_paid_for_its_month_with_funeral_support_and_nothing_after(db, cause, funeral):
+    pid, mid = granted(db)
+    run_close(db, "2025-08", "2025-09")
+    before = counts(db)
+    do_stop(db, mid, death_date="20/10/2025", death_cause=cause)
+    assert {t: counts(db)[t] - before[t] for t in TABLES} == {
+        "persons": 0, "memberships": 0, "decisions": 1, "audit_log": 2}
+    audit = db.execute("SELECT before, after FROM audit_log WHERE action = 'person_death'").fetchone()
+    assert '"death_date": null' in audit[0] and '"death_date": "2025-10-20"' in audit[1]
+    run_close(db, "2025-10", "2025-11", "2025-12")
+    assert paid(db, pid)[2:] == [("2025-10", "mai_tang", "MAITANG", A, funeral),
+                                 ("2025-10", "thuong_xuyen", "TCXH", A, PAY)]
+
+
+def test_stop_without_death(db):
+    pid, mid = granted(db)
+    do_stop(db, mid, stop_month="10/2025", reason="Hết điều kiện hưởng")
+    run_close(db, "2025-08", "2025-09", "2025-10")
+    assert [r[0] for r in paid(db, pid)] == ["2025-08", "2025-09"]
+    assert db.execute("SELECT death_date FROM persons WHERE id = ?", [pid]).fetchone() == (None,)
+
+
+def test_move_pays_each_month_once_first_old_commune_then_new(db):
+    pid, mid = granted(db)
+    run_close(db, "2025-08", "2025-09")
+    before = counts(db)
+    stop_id, move_id = do_move(db, pid)
+    assert {t: counts(db)[t] - before[t] for t in TABLES} == {
+        "persons": 0, "memberships": 1, "decisions": 2, "audit_log": 5}
+    assert db.execute("SELECT kind, commune_code, membership_id, stop_month FROM decisions WHERE id = ?",
+                      [stop_id]).fetchone() == ("stop", A, mid, "2025-10")
+    new_mid = db.execute("SELECT membership_id FROM decisions WHERE id = ?", [move_id]).fetchone()[0]
+    assert db.execute("SELECT kind, commune_code, start_month FROM decisions WHERE id = ?",
+                      [move_id]).fetchone() == ("move", B, "2025-10")
+    assert db.execute("SELECT valid_to FROM memberships WHERE id = ?", [mid]).fetchone() == ("2025-09-30",)
+    assert db.execute("SELECT commune_code, category, valid_from, valid_to, disability_level FROM memberships"
+                      " WHERE id = ?", [new_mid]).fetchone() == (B, "K6", "2025-10-01", None, "NANG")
+    assert db.execute("SELECT commune_code, village_id FROM persons WHERE id = ?", [pid]).fetchone() == (B, 2)
+    run_close(db, "2025-10", "2025-11", "2025-12")
+    assert paid(db, pid) == [("2025-08", "thuong_xuyen", "TCXH", A, PAY), ("2025-09", "thuong_xuyen", "TCXH", A, PAY),
+                             ("2025-10", "thuong_xuyen", "TCXH", B, PAY), ("2025-11", "thuong_xuyen", "TCXH", B, PAY),
+                             ("2025-12", "thuong_xuyen", "TCXH", B, PAY)]
+    # the new commune's officer now manages the case; the old one no longer can
+    do_suspend(db, new_mid, actor=OFFICER_B, number="8/QĐ-UBND", stop_month="01/2026")
+    with pytest.raises(cases.CaseError):
+        do_suspend(db, mid, number="9/QĐ-UBND", stop_month="01/2026")
+
+
+# --- pages ---------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory, demo_db_path):
+    from datasette.app import Datasette
+
+    from btxh import serving
+
+    path = tmp_path_factory.mktemp("life") / "btxh.db"
+    shutil.copy(demo_db_path, path)
+    db = store.open_db(path)
+    commune, village = db.execute("SELECT commune_code, id FROM villages WHERE commune_code IN"
+                                  " (SELECT commune_code FROM persons) LIMIT 1").fetchone()
+    other = db.execute("SELECT code FROM communes WHERE code <> ? LIMIT 1", [commune]).fetchone()[0]
+    province = db.execute("SELECT province_code FROM communes WHERE code = ?", [commune]).fetchone()[0]
+    users.add_user(db, username="l_xa", role="can_bo_xa", password=PASSWORD, communes=[commune])
+    users.add_user(db, username="l_xa_khac", role="can_bo_xa", password=PASSWORD, communes=[other])
+    users.add_user(db, username="l_pt", role="phan_tich", password=PASSWORD)
+    users.add_user(db, username="l_qt", role="quan_tri", password=PASSWORD)
+    users.add_user(db, username="l_tinh", role="tinh", password=PASSWORD, province=province)
+    officer = users.actor_for(db, "l_xa")
+    app_id = cases.new_application(db, officer, {
+        "commune_code": commune, "category": "K6", "submitted_date": "01/09/2025", "full_name": "Lê Thị Hoa",
+        "sex": "nu", "birth_date": "1970", "village_id": str(village), "disability_level": "NANG",
+        "disability_cert_date": "10/08/2025"})
+    cases.post(db, officer, app_id, "03/09/2025", "05/09/2025")
+    decision = cases.grant(db, officer, app_id, "LIFE-1/QĐ-UBND", "10/09/2025", "Đỗ Văn Dũng",
+                           "Chủ tịch UBND xã", "08/2025")
+    pid, mid = db.execute("SELECT person_id, membership_id FROM decisions WHERE id = ?", [decision]).fetchone()
+    db.conn.close()
+    ds = Datasette(**serving.datasette_kwargs(path, SECRET))
+    asyncio.run(ds.invoke_startup())
+
+    async def cookies():
+        return {n: {"ds_actor": (await login(ds, n)).cookies["ds_actor"]}
+                for n in ("l_xa", "l_xa_khac", "l_pt", "l_qt", "l_tinh")}
+
+    return {"ds": ds, "path": path, "person": pid, "membership": mid, "decision": decision,
+            "cookies": asyncio.run(cookies())}
+
+
+def get(env, user, path):
+    return asyncio.run(env["ds"].client.get(path, cookies=env["cookies"][user]))
+
+
+_CSRF = re.compile(r'name="csrftoken" value="([^"]+)"')
+
+
+def post(env, user, action, data, token_from="l_xa"):
+    """POST a person-page form as ``user`` with a valid CSRF token (taken from a writer's page)."""
+    page_path = f"/-/btxh/doi-tuong/{env['person']}"
+
+    async def go():
+        page = await env["ds"].client.get(page_path, cookies=env["cookies"][token_from])
+        token = _CSRF.search(page.text).group(1)
+        return await env["ds"].client.post(
+            f"{page_path}/{action}", data={**data, "csrftoken": token},
+            cookies={**env["cookies"][user], "ds_csrftoken": page.cookies["ds_csrftoken"]})
+    return asyncio.run(go())
+
+
+def suspend_form(env, **changes):
+    return {"membership_id": str(env["membership"]), "number": "LIFE-2/QĐ-UBND", "signed_date": "10/12/2025",
+            "signer_name": "Đỗ Văn Dũng", "signer_title": "Chủ tịch UBND xã", "stop_month": "12/2025",
+            "reason": "Đi cai nghiện bắt buộc", **changes}
+
+
+@pytest.mark.parametrize("user,status", [("l_xa", 200), ("l_qt", 200), ("l_tinh", 200), ("l_xa_khac", 403),
+                                         ("l_pt", 403)])
+def test_person_page_access(env, user, status):
+    assert get(env, user, f"/-/btxh/doi-tuong/{env['person']}").status_code == status
+
+
+def test_person_page_shows_memberships_decisions_and_forms(env):
+    text = get(env, "l_xa", f"/-/btxh/doi-tuong/{env['person']}").text
+    assert "Lê Thị Hoa" in text and f'href="/-/btxh/quyet-dinh/{env["decision"]}"' in text
+    for action in ("tam-dung", "tiep-tuc", "thoi-huong", "chuyen-di"):
+        assert f'action="/-/btxh/doi-tuong/{env["person"]}/{action}"' in text
+    reader = get(env, "l_tinh", f"/-/btxh/doi-tuong/{env['person']}").text  # the menu's logout form has one too
+    assert text.count('name="csrftoken"') - reader.count('name="csrftoken"') == 4
+
+
+def test_unknown_person_is_404(env):
+    assert get(env, "l_qt", "/-/btxh/doi-tuong/99999999").status_code == 404
+
+
+def test_province_officer_reads_without_forms(env):
+    text = get(env, "l_tinh", f"/-/btxh/doi-tuong/{env['person']}").text
+    assert "Lê Thị Hoa" in text and "/tam-dung" not in text
+
+
+@pytest.mark.parametrize("user", ["l_tinh", "l_xa_khac", "l_pt"])
+def test_others_cannot_post(env, user):
+    assert post(env, user, "tam-dung", suspend_form(env)).status_code == 403
+
+
+def test_post_without_csrftoken_is_refused(env):
+    response = asyncio.run(env["ds"].client.post(
+        f"/-/btxh/doi-tuong/{env['person']}/tam-dung", data=suspend_form(env), cookies=env["cookies"]["l_xa"]))
+    assert response.status_code == 403
+
+
+def test_invalid_form_is_rendered_again_with_messages_and_values(env):
+    response = post(env, "l_xa", "tam-dung", suspend_form(env, stop_month="13/2025", number=""))
+    assert response.status_code == 400
+    assert "Tháng dừng hưởng: «13/2025» không đúng dạng tháng/năm (ví dụ 09/2025)" in response.text
+    assert "Số quyết định: chưa nhập" in response.text
+    assert 'value="Đi cai nghiện bắt buộc"' in response.text
+    moved = post(env, "l_xa", "chuyen-di", {"to_commune": "99999", "to_village_id": "", "month": "12/2025",
+                                            "number_old": "X", "number_new": "Y", "signed_date": "10/12/2025",
+                                            "signer_name": "A", "signer_title": "B", "reason": "C"})
+    assert moved.status_code == 400 and "Xã chuyển đến: mã xã «99999» không có trong danh mục" in moved.text
+
+
+def test_membership_of_another_person_is_refused(env):
+    response = post(env, "l_xa", "tam-dung", suspend_form(env, membership_id="0"))
+    assert response.status_code == 400 and "Diện hưởng: chọn một diện hưởng của người này" in response.text
+
+
+def test_officer_suspends_and_resumes_through_the_page(env):
+    page = f"/-/btxh/doi-tuong/{env['person']}"
+    suspended = post(env, "l_xa", "tam-dung", suspend_form(env))
+    assert suspended.status_code == 302 and suspended.headers["location"] == page
+    resumed = post(env, "l_qt", "tiep-tuc", {**suspend_form(env), "number": "LIFE-3/QĐ-UBND",
+                                             "start_month": "01/2026", "reason": "Đã trở về"})
+    assert resumed.status_code == 302
+    text = get(env, "l_xa", page).text
+    assert "LIFE-2/QĐ-UBND" in text and "LIFE-3/QĐ-UBND" in text and "Tạm dừng" in text
+    db = store.open_db(env["path"], create=False)
+    try:
+        kinds = db.execute("SELECT kind, stop_month, start_month FROM decisions WHERE person_id = ? ORDER BY id",
+                           [env["person"]]).fetchall()
+    finally:
+        db.conn.close()
+    assert kinds == [("grant", None, "2025-08"), ("suspend", "2025-12", None), ("resume", None, "2026-01")]
