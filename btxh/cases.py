@@ -41,6 +41,7 @@ LABELS = {
     "posting_from": "Niêm yết từ ngày", "posting_to": "Niêm yết đến ngày", "status": "Trạng thái",
     "number": "Số quyết định", "signed_date": "Ngày ký", "signer_name": "Người ký",
     "signer_title": "Chức vụ người ký", "start_month": "Tháng bắt đầu hưởng", "actor": "Tài khoản",
+    "level": "Mức độ khuyết tật mới",
 }
 
 
@@ -510,7 +511,7 @@ def membership_state(db: Database, membership: dict, person: dict | None = None)
 def _start_month_of(events: list[dict], membership: dict) -> int:
     """The month the membership last started paying (its latest grant/resume/move)."""
     starts = [parse_month(e["start_month"]) for e in events
-              if e["kind"] in ("grant", "resume", "move") and e["start_month"]]
+              if e["kind"] in ("grant", "resume", "move", "adjust") and e["start_month"]]
     return max(starts) if starts else parse_month(membership["valid_from"][:7])
 
 
@@ -746,3 +747,48 @@ def move(db: Database, actor: dict, person_id: int, to_commune: str, to_village_
         store.audit(db, actor=actor["id"], action="person_move", table="persons", row_id=person["id"],
                     before=person, after={**person, **changes}, commune_code=old_commune)
     return (*stops, *moves)
+
+
+def adjust(db: Database, actor: dict, membership_id: int, number: str, signed_date: str,
+           signer_name: str, signer_title: str, start_month: str, level: str, reason: str) -> int:
+    """An adjustment (điều chỉnh, ND 20 Art. 8(1)) of a K6 membership's disability level.
+
+    Closed months must never change, so the level is not rewritten in place: the membership
+    ends on the last day of ``start_month``−1 and a new one with the new level starts on the
+    1st of ``start_month``, under an ``adjust`` decision (a start event for the payroll). A
+    start month before months already paid gives arrears or recovery in the next run.
+    Age-band changes need no decision: the engine applies them by itself (rules.md §6)."""
+    p = _Problems()
+    ms, person = _membership(db, p, membership_id)
+    number, signed, signer_name, signer_title, reason = _signed(
+        p, number, signed_date, signer_name, signer_title, reason)
+    at = _month(p, "start_month", start_month)
+    level = (level or "").strip().upper()
+    if level not in LEVELS:
+        p.add("level", "phải là DBN (đặc biệt nặng) hoặc NANG (nặng)")
+    if ms:
+        _may_write(p, actor, ms["commune_code"])
+        if ms["category"] != "K6":
+            p.add("level", f"chỉ điều chỉnh mức độ khuyết tật của diện K6 (diện này là {ms['category']})")
+        elif level == ms["disability_level"]:
+            p.add("level", "trùng mức độ khuyết tật hiện tại")
+        _state_problem(p, membership_state(db, ms, person), ("huong",), "điều chỉnh")
+        _number_free(db, p, "number", number, ms["commune_code"])
+        if at is not None and at <= parse_month(ms["valid_from"][:7]):
+            p.add("start_month", f"phải sau tháng bắt đầu của diện {month_vn(parse_month(ms['valid_from'][:7]))}")
+    p.raise_if_any()
+    first = dt.date(at // 12, at % 12 + 1, 1)
+    last_day = (first - dt.timedelta(days=1)).isoformat()
+    with db.atomic():
+        db["memberships"].update(ms["id"], {"valid_to": last_day})
+        store.audit(db, actor=actor["id"], action="membership_end", table="memberships", row_id=ms["id"],
+                    before=ms, after={**ms, "valid_to": last_day}, commune_code=ms["commune_code"])
+        new = {k: v for k, v in ms.items() if k != "id"}
+        new.update(valid_from=first.isoformat(), disability_level=level,
+                   note=f"Điều chỉnh từ diện số {ms['id']} ({ms['disability_level']} → {level})")
+        new_id = db["memberships"].insert(new).last_pk
+        store.audit(db, actor=actor["id"], action="membership_add", table="memberships", row_id=new_id,
+                    after={"id": new_id, **new}, commune_code=ms["commune_code"])
+        return _add_decision(db, actor, _decision_row(
+            "adjust", number, signed, signer_name, signer_title, ms["person_id"], new_id,
+            ms["commune_code"], reason, actor, start_month=at))

@@ -1,6 +1,6 @@
 """Applications (hồ sơ): /-/btxh/ho-so/moi, /-/btxh/ho-so/<id>, …/niem-yet, …/quyet-dinh;
 a person's case after the grant: /-/btxh/doi-tuong/<id> and …/tam-dung, …/tiep-tuc,
-…/thoi-huong, …/chuyen-di.
+…/thoi-huong, …/chuyen-di, …/dieu-chinh.
 
 Parse the request, ask btxh.scoping who may see the commune, call btxh.cases on a
 connection of our own (in a thread), render. Writers: can_bo_xa (their communes) and
@@ -201,7 +201,7 @@ def register_routes():
         (r"^/-/btxh/ho-so/(?P<id>\d+)/niem-yet$", post_case),
         (r"^/-/btxh/ho-so/(?P<id>\d+)/quyet-dinh$", grant_case),
         (r"^/-/btxh/doi-tuong/(?P<id>\d+)$", person_page),
-        (r"^/-/btxh/doi-tuong/(?P<id>\d+)/(?P<action>tam-dung|tiep-tuc|thoi-huong|chuyen-di)$",
+        (r"^/-/btxh/doi-tuong/(?P<id>\d+)/(?P<action>tam-dung|tiep-tuc|thoi-huong|chuyen-di|dieu-chinh)$",
          person_action),
     ]
 
@@ -221,6 +221,8 @@ LIFE_ACTIONS = {
                             "start_month", "reason")),
     "thoi-huong": ("stop", ("membership_id", "number", "signed_date", "signer_name", "signer_title",
                             "stop_month", "reason", "death_date", "death_cause")),
+    "dieu-chinh": ("adjust", ("membership_id", "number", "signed_date", "signer_name", "signer_title",
+                              "start_month", "level", "reason")),
     "chuyen-di": ("move", ("to_commune", "to_village_id", "number_old", "number_new", "signed_date", "month",
                            "signer_name", "signer_title", "reason")),
 }

@@ -226,8 +226,8 @@ class Generator:
             self.decision(pid, mid, commune, "stop", None, month_str(self.near_month()))
         if rng.random() < 0.10:
             self.decision(pid, mid, commune, "move", month_str(self.near_month()), None)
-        if rng.random() < 0.05:                                   # no TCXH effect
-            self.decision(pid, mid, commune, "adjust", month_str(self.near_month()), None)
+        if rng.random() < 0.05:
+            self.decision(pid, mid, commune, "adjust", month_str(self.near_month()), None)  # a start event
         if rng.random() < 0.03:                                   # another program: no TCXH effect
             self.decision(pid, mid, commune, "grant", month_str(self.near_month()), None, program="HTXH")
         if ODD_DECISIONS and rng.random() < 0.04:

@@ -324,10 +324,10 @@ def test_person_page_access(env, user, status):
 def test_person_page_shows_memberships_decisions_and_forms(env):
     text = get(env, "l_xa", f"/-/btxh/doi-tuong/{env['person']}").text
     assert "Lê Thị Hoa" in text and f'href="/-/btxh/quyet-dinh/{env["decision"]}"' in text
-    for action in ("tam-dung", "tiep-tuc", "thoi-huong", "chuyen-di"):
+    for action in ("tam-dung", "tiep-tuc", "thoi-huong", "chuyen-di", "dieu-chinh"):
         assert f'action="/-/btxh/doi-tuong/{env["person"]}/{action}"' in text
     reader = get(env, "l_tinh", f"/-/btxh/doi-tuong/{env['person']}").text  # the menu's logout form has one too
-    assert text.count('name="csrftoken"') - reader.count('name="csrftoken"') == 4
+    assert text.count('name="csrftoken"') - reader.count('name="csrftoken"') == 5
 
 
 def test_unknown_person_is_404(env):
@@ -383,3 +383,47 @@ def test_officer_suspends_and_resumes_through_the_page(env):
     finally:
         db.conn.close()
     assert kinds == [("grant", None, "2025-08"), ("suspend", "2025-12", None), ("resume", None, "2026-01")]
+
+
+def do_adjust(db, mid, actor=OFFICER, number="24/QĐ-UBND", start_month="10/2025", level="DBN",
+              reason="Giám định lại mức độ khuyết tật"):
+    return cases.adjust(db, actor, mid, number, *SIGN, start_month, level, reason)
+
+
+def test_adjustment_pays_the_new_level_from_its_month(db):
+    pid, mid = granted(db)                       # K6 NANG adult: 750,000
+    run_close(db, "2025-08", "2025-09")
+    before = counts(db)
+    decision = do_adjust(db, mid)                # → DBN from 10/2025: 1,000,000
+    assert {t: counts(db)[t] - before[t] for t in TABLES} == {
+        "persons": 0, "memberships": 1, "decisions": 1, "audit_log": 3}
+    assert db.execute("SELECT kind, start_month FROM decisions WHERE id = ?", [decision]).fetchone() == (
+        "adjust", "2025-10")
+    run_close(db, "2025-10", "2025-11")
+    assert [(r[0], r[4]) for r in paid(db, pid)] == [
+        ("2025-08", PAY), ("2025-09", PAY), ("2025-10", 1000000), ("2025-11", 1000000)]
+
+
+def test_backdated_adjustment_pays_the_difference_as_arrears(db):
+    pid, mid = granted(db)
+    run_close(db, "2025-08", "2025-09", "2025-10")
+    do_adjust(db, mid, start_month="09/2025")
+    payroll.run(db, "2025-11")
+    assert paid(db, pid)[3:] == [("2025-09", "truy_linh", "TCXH", A, 250000),
+                                 ("2025-10", "truy_linh", "TCXH", A, 250000),
+                                 ("2025-11", "thuong_xuyen", "TCXH", A, 1000000)]
+
+
+@pytest.mark.parametrize("kwargs,field,message", [
+    pytest.param(dict(level="NANG"), "level", "trùng mức độ khuyết tật hiện tại", id="same-level"),
+    pytest.param(dict(level="X"), "level", "phải là DBN", id="unknown-level"),
+    pytest.param(dict(start_month="08/2025"), "start_month", "phải sau tháng bắt đầu", id="not-after-start"),
+    pytest.param(dict(start_month="13/2025"), "start_month", "", id="malformed-month"),
+])
+def test_adjustment_refused_and_nothing_written(db, kwargs, field, message):
+    pid, mid = granted(db)
+    before = counts(db)
+    with pytest.raises(cases.CaseError) as refused:
+        do_adjust(db, mid, **kwargs)
+    assert field in refused.value.fields and message in " ".join(refused.value.fields[field])
+    assert counts(db) == before

@@ -11,7 +11,8 @@ and the payroll then uses the pure path.
 
 Registry semantics (docs/decisions/006-payroll.md): a membership is payable in M when its
 window, the person's life, the category's age bounds and its decisions allow it. TCXH
-decisions are events: grant/resume/move start paying from ``start_month``; stop/suspend
+decisions are events: grant/resume/move/adjust start paying from ``start_month`` (an
+adjustment opens the membership that replaces the adjusted one); stop/suspend
 (and a grant's own ``stop_month``) stop from ``stop_month``; the latest event at or before
 M decides; in the same month the later decision (by id) wins, and a decision's own stop
 beats its own start (a stop month equal to the start month pays nothing). Decisions with a ``membership_id`` apply to that
@@ -125,7 +126,7 @@ _LAST_EVENT = """max(CASE WHEN d.kind IN ('stop', 'suspend') THEN d.stop_month |
                        THEN d.stop_month || printf('%012d', d.id) || 'b'
                   ELSE d.start_month || printf('%012d', d.id) || 'a' END)"""
 _EVENT_WHERE = """d.program = 'TCXH'
-    AND ((d.kind IN ('grant', 'resume', 'move') AND d.start_month <= :m)
+    AND ((d.kind IN ('grant', 'resume', 'move', 'adjust') AND d.start_month <= :m)
          OR (d.kind IN ('grant', 'stop', 'suspend') AND d.stop_month <= :m))"""
 
 

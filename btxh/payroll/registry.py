@@ -45,7 +45,7 @@ def _events(rows) -> dict:
     out: dict = {}
     for decision_id, membership_id, kind, start, stop in rows:
         bucket = out.setdefault(membership_id, [])
-        if kind in ("grant", "resume", "move") and start:
+        if kind in ("grant", "resume", "move", "adjust") and start:
             bucket.append((parse_month(start), decision_id, False))
         if stop and kind in ("grant", "stop", "suspend"):
             bucket.append((parse_month(stop), decision_id, True))

@@ -270,7 +270,7 @@ def _arrears(db: Database, engine: Engine, run_id: int, m: int, scope, openings,
     # a decision created after the opening may start earlier: arrears reach back to its start
     late = {pid: start for pid, start in db.execute("""
             SELECT d.person_id, min(d.start_month) FROM decisions d JOIN payroll_dirty q ON q.person_id = d.person_id
-            WHERE d.kind IN ('grant', 'resume', 'move') AND d.start_month IS NOT NULL AND d.id > ?
+            WHERE d.kind IN ('grant', 'resume', 'move', 'adjust') AND d.start_month IS NOT NULL AND d.id > ?
             GROUP BY d.person_id""", [min(v[1] for v in openings.values())])}
     targets = [(pid, min(lower, late.get(pid, lower))) for pid, lower in targets]
     conn.executemany("INSERT OR REPLACE INTO pay_target VALUES (?, ?)", targets)
