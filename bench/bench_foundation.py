@@ -54,6 +54,8 @@ def bare_copy(source: Path) -> tuple[float, int]:
             p.unlink()
     db = store.open_db(target)
     migrations.apply(db)
+    for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
+        db.execute(f"DROP TRIGGER {name}")  # bare: the rows only, as the generator's own load
     db.conn.close()
     conn = sqlite3.connect(target, isolation_level=None)
     conn.execute("PRAGMA foreign_keys = OFF")
@@ -83,12 +85,13 @@ def _free_port() -> int:
 
 def serve_and_time(db_path: Path, n: int) -> dict:
     db = store.open_db(db_path)
-    if not db.execute("SELECT 1 FROM users WHERE username = 'bench'").fetchone():
-        from btxh import users
-        users.add_user(db, username="bench", role="tinh", password=PASSWORD, province="01")
     commune = db.execute(
         "SELECT commune_code, count(*) FROM persons GROUP BY commune_code ORDER BY 2 DESC LIMIT 1"
     ).fetchone()[0]
+    from btxh import users
+    for name, role, communes in (("bench", "quan_tri", []), ("benchxa", "can_bo_xa", [commune])):
+        if not db.execute("SELECT 1 FROM users WHERE username = ?", [name]).fetchone():
+            users.add_user(db, username=name, role=role, password=PASSWORD, communes=communes)
     db.conn.close()
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
@@ -96,27 +99,31 @@ def serve_and_time(db_path: Path, n: int) -> dict:
                             env=dict(os.environ, BTXH_SECRET="bench"), stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     try:
-        jar = http.cookiejar.CookieJar()
-        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+        def opener_for(username):
+            opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+            page = opener.open(base + "/-/login").read().decode()
+            token = re.search(r'name="csrftoken" value="([^"]+)"', page).group(1)
+            opener.open(base + "/-/login", urllib.parse.urlencode(
+                {"username": username, "password": PASSWORD, "csrftoken": token}).encode())
+            return opener
+
         for _ in range(300):
             try:
-                opener.open(base + "/", timeout=2)
+                urllib.request.urlopen(base + "/", timeout=2)
                 break
             except OSError:
                 time.sleep(0.2)
-        page = opener.open(base + "/-/login").read().decode()
-        token = re.search(r'name="csrftoken" value="([^"]+)"', page).group(1)
-        opener.open(base + "/-/login", urllib.parse.urlencode(
-            {"username": "bench", "password": PASSWORD, "csrftoken": token}).encode())
+        admin, officer = opener_for("bench"), opener_for("benchxa")
         pages = {
-            "home (baseline)": "/",
-            "staff table page: persons": "/btxh/persons",
-            "staff table page: memberships": "/btxh/memberships",
-            "one commune: persons": f"/btxh/persons?commune_code={commune}",
-            "one commune: memberships K6": f"/btxh/memberships?commune_code={commune}&category=K6",
+            "home (baseline)": (admin, "/"),
+            "staff table page (admin, national): persons": (admin, "/btxh/persons"),
+            "staff table page (admin, national): memberships": (admin, "/btxh/memberships"),
+            "commune officer, scoped: persons": (officer, "/btxh/persons"),
+            "commune officer, scoped: memberships K6": (officer, "/btxh/memberships?category=K6"),
+            "admin, one commune filtered: persons": (admin, f"/btxh/persons?commune_code={commune}"),
         }
         results = {}
-        for label, path in pages.items():
+        for label, (opener, path) in pages.items():
             opener.open(base + path).read()  # warm
             times = []
             for _ in range(n):
@@ -141,6 +148,8 @@ def main() -> None:
     parser.add_argument("--out", default=str(ROOT / "bench" / "out"))
     parser.add_argument("--rebuild", action="store_true", help="rebuild the national set even if present")
     parser.add_argument("--requests", type=int, default=30)
+    parser.add_argument("--bare-only", action="store_true",
+                        help="also time the bare INSERT … SELECT without rebuilding")
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -160,6 +169,9 @@ def main() -> None:
     report["beneficiaries"] = conn.execute("SELECT count(DISTINCT person_id) FROM memberships").fetchone()[0]
     report["communes"] = conn.execute("SELECT count(DISTINCT commune_code) FROM persons").fetchone()[0]
     conn.close()
+    if args.bare_only:
+        copy_s, rows = bare_copy(db_path)
+        report["bare_insert_select"] = {"seconds": round(copy_s, 1), "rows": rows}
     report["pages"] = serve_and_time(db_path, args.requests)
     (out / "foundation.json").write_text(json.dumps(report, ensure_ascii=False, indent=2))
     print(json.dumps(report, ensure_ascii=False, indent=2))
