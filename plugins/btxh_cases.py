@@ -14,9 +14,8 @@ import json
 
 from datasette import hookimpl
 from datasette.utils.asgi import Response
-from sqlite_utils import Database
 
-from btxh import cases, clock, scoping, store
+from btxh import cases, clock, glue, scoping, store
 from btxh.access import role_of
 from btxh.rules.dates import month_vn, parse_month
 
@@ -27,12 +26,8 @@ STATUS = {"nop": "Đã nộp", "xet": "Đang xét", "niem_yet": "Đang niêm y�
           "tu_choi": "Từ chối"}
 
 
-def _database(datasette):
-    return datasette.get_database("btxh") if "btxh" in datasette.databases else datasette.get_database()
-
-
-async def _read(datasette, fn):
-    return await _database(datasette).execute_fn(lambda conn: fn(Database(conn)))
+_database = glue.database
+_read = glue.read
 
 
 def _write(path, fn, *args):
@@ -44,8 +39,20 @@ def _write(path, fn, *args):
 
 
 async def _forbidden(datasette, request):
-    return Response.html(await datasette.render_template(
-        "error.html", {"status": 403, "error": "", "title": None}, request=request), status=403)
+    return Response.html(await glue.forbidden_html(datasette, request), status=403)
+
+
+async def _writer_refusal(request, datasette, where_sql: str, row_id: int, not_found):
+    """None when the actor may write the row's commune, else the refusal (403, or 404 page)."""
+    actor = request.actor
+    if role_of(actor) not in cases.WRITER_ROLES:
+        return await _forbidden(datasette, request)
+    where = await _read(datasette, lambda db: db.execute(where_sql, [row_id]).fetchone())
+    if where is None:
+        return await not_found()
+    if not scoping.may_see_commune(actor, *where):
+        return await _forbidden(datasette, request)
+    return None
 
 
 def _choices(db, actor, commune_code):
@@ -147,17 +154,10 @@ async def case(request, datasette):
 
 async def _may_act(request, datasette, app_id):
     """None when the actor may write this application, else the refusal response."""
-    actor = request.actor
-    if role_of(actor) not in cases.WRITER_ROLES:
-        return await _forbidden(datasette, request)
-    where = await _read(datasette, lambda db: db.execute(
-        "SELECT a.commune_code, c.province_code FROM applications a JOIN communes c"
-        " ON c.code = a.commune_code WHERE a.id = ?", [app_id]).fetchone())
-    if where is None:
-        return await _case_page(request, datasette, app_id)  # the 404 page
-    if not scoping.may_see_commune(actor, *where):
-        return await _forbidden(datasette, request)
-    return None
+    return await _writer_refusal(
+        request, datasette, "SELECT a.commune_code, c.province_code FROM applications a JOIN communes c"
+        " ON c.code = a.commune_code WHERE a.id = ?", app_id,
+        lambda: _case_page(request, datasette, app_id))  # the 404 page
 
 
 async def post_case(request, datasette):
@@ -285,15 +285,12 @@ async def person_action(request, datasette):
     if request.method != "POST":
         return Response.redirect(f"/-/btxh/doi-tuong/{person_id}")
     actor = request.actor
-    if role_of(actor) not in cases.WRITER_ROLES:
-        return await _forbidden(datasette, request)
-    where = await _read(datasette, lambda db: db.execute(
-        "SELECT p.commune_code, c.province_code FROM persons p JOIN communes c ON c.code = p.commune_code"
-        " WHERE p.id = ?", [person_id]).fetchone())
-    if where is None:
-        return await _person_page(request, datasette, person_id)  # the 404 page
-    if not scoping.may_see_commune(actor, *where):
-        return await _forbidden(datasette, request)
+    refusal = await _writer_refusal(
+        request, datasette, "SELECT p.commune_code, c.province_code FROM persons p JOIN communes c"
+        " ON c.code = p.commune_code WHERE p.id = ?", person_id,
+        lambda: _person_page(request, datasette, person_id))  # the 404 page
+    if refusal is not None:
+        return refusal
     name, keys = LIFE_ACTIONS[action]
     posted = await request.post_vars()
     form = {k: posted.get(k, "") for k in keys}

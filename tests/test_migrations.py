@@ -3,7 +3,6 @@
 import sqlite3
 
 import pytest
-from sqlite_utils import Database
 
 from btxh import migrations, store
 

@@ -167,7 +167,7 @@ def compute(conn, engine: Engine, month: int | str, provinces: list[str], person
                         for src, at, dst in rules.reported_from_age)
     rep = f"(CASE {reported} ELSE ms.category END)" if reported else "ms.category"
     lvl = "CASE WHEN cat.leveled THEN coalesce(ms.disability_level, '') ELSE '' END"
-    band_age = f"min(CASE WHEN cat.hi IS NOT NULL AND pa.age >= cat.hi THEN cat.hi - 1 ELSE pa.age END, :maxage)"
+    band_age = "min(CASE WHEN cat.hi IS NOT NULL AND pa.age >= cat.hi THEN cat.hi - 1 ELSE pa.age END, :maxage)"
     children = f"""(SELECT count(*) FROM (SELECT {_birth('ch.birth_date')}, ch.studying_until
                                           FROM membership_children ch WHERE ch.membership_id = ms.id)
                     WHERE by * 12 + bm - 1 <= :mi

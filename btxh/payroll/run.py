@@ -27,7 +27,7 @@ from sqlite_utils import Database
 from .. import clock, store
 from .. import plugins
 from ..rules import Engine, RuleError, build_engine, evaluate_care
-from ..rules.dates import as_month, month_str, parse_month
+from ..rules.dates import month_str, parse_month
 from . import fastpath, parallel, registry
 
 
