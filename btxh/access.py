@@ -40,6 +40,9 @@ PUBLIC_PATHS = (
     r"^/-/static-plugins/.*",
     r"^/btxh-static/.*",
     r"^/favicon\.ico$",
+    r"^/cong-khai/?$",
+    r"^/cong-khai/\d{2}$",
+    r"^/cong-khai/xa/\d{5}$",
 )
 _PUBLIC = [re.compile(p) for p in PUBLIC_PATHS]
 

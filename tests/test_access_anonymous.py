@@ -37,7 +37,8 @@ def test_anonymous_refused(ds, path):
     assert "Nguyễn" not in response.text  # no registry name leaks into an error page
 
 
-@pytest.mark.parametrize("path", ["/", "/-/login", "/-/static/app.css", "/btxh-static/btxh.css"])
+@pytest.mark.parametrize("path", ["/", "/-/login", "/-/static/app.css", "/btxh-static/btxh.css",
+                                  "/cong-khai", "/cong-khai/01", "/btxh-static/btxh-public.css"])
 def test_anonymous_allowed(ds, path):
     assert get(ds, path).status_code == 200
 
@@ -80,6 +81,17 @@ def test_forged_actor_cookie_is_refused(ds):
 def test_every_public_path_is_tested():
     """A new public path must come with a test above."""
     tested = {"/", "/-/login", "/-/static/app.css", "/btxh-static/btxh.css", "/-/logout",
-              "/-/static-plugins/x", "/favicon.ico"}
+              "/-/static-plugins/x", "/favicon.ico", "/cong-khai", "/cong-khai/01",
+              "/cong-khai/xa/00004"}
     for pattern in access.PUBLIC_PATHS:
         assert any(access.is_public_path(p) and __import__("re").match(pattern, p) for p in tested), pattern
+
+
+def test_public_commune_page_answers_anonymous(ds):
+    """/cong-khai/xa/<xã> (tests/test_public.py checks what it shows)."""
+    import sqlite3
+
+    code = sqlite3.connect(ds.get_database("btxh").path).execute(
+        "SELECT commune_code FROM persons LIMIT 1").fetchone()[0]
+    assert get(ds, f"/cong-khai/xa/{code}").status_code == 200
+    assert get(ds, "/cong-khai/xa/00004").status_code in (200, 404)

@@ -210,7 +210,8 @@ def test_staff_of_the_commune_see_the_decision(dec_ds, dec_path, dec_cookies, us
     html = response.text
     assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in html and "QUYẾT ĐỊNH" in html
     assert "btxh-decision-print.css" in html and "window.print()" in html and "In / Lưu PDF" in html
-    assert "HIV" not in html.upper()
+    visible = re.sub(r'name="csrftoken" value="[^"]*"', "", html)  # random tokens may spell anything
+    assert "HIV" not in visible.upper()
 
 
 def test_officer_of_another_commune_is_refused(dec_ds, dec_path, dec_cookies):
