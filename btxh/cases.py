@@ -153,10 +153,7 @@ def _may_write(problems: _Problems, actor: dict | None, commune_code: str) -> No
         problems.add("commune_code", f"tài khoản của bạn không được giao xã «{commune_code}»")
 
 
-def _row(db: Database, sql: str, params) -> dict | None:
-    cursor = db.execute(sql, params)
-    row = cursor.fetchone()
-    return None if row is None else dict(zip([c[0] for c in cursor.description], row))
+_row = store.row
 
 
 def _active(row: dict, day: dt.date) -> bool:

@@ -49,6 +49,19 @@ def open_db(path: str | Path, *, create: bool = True) -> Database:
     return Database(conn)
 
 
+def rows(db: Database, sql: str, params=()) -> list[dict]:
+    """Rows of a query as dicts keyed by column name."""
+    cursor = db.execute(sql, params)
+    names = [c[0] for c in cursor.description]
+    return [dict(zip(names, r)) for r in cursor.fetchall()]
+
+
+def row(db: Database, sql: str, params=()) -> dict | None:
+    """The first row of a query as a dict, or None."""
+    found = rows(db, sql, params)
+    return found[0] if found else None
+
+
 def is_initialised(db: Database) -> bool:
     return not migrations.migrations.pending(db)
 

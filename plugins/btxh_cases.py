@@ -98,13 +98,10 @@ async def new_case(request, datasette):
 
 
 def _load(db, app_id, signed):
-    row = db.execute("SELECT a.*, c.name AS commune_name, c.province_code FROM applications a"
-                     " JOIN communes c ON c.code = a.commune_code WHERE a.id = ?", [app_id])
-    names = [d[0] for d in row.description]
-    row = row.fetchone()
-    if row is None:
+    app = store.row(db, "SELECT a.*, c.name AS commune_name, c.province_code FROM applications a"
+                    " JOIN communes c ON c.code = a.commune_code WHERE a.id = ?", [app_id])
+    if app is None:
         return None
-    app = dict(zip(names, row))
     person = db.execute("SELECT p.id, p.full_name, p.sex, p.birth_date, p.cccd, v.name FROM persons p"
                         " LEFT JOIN villages v ON v.id = p.village_id WHERE p.id = ?",
                         [app["person_id"]]).fetchone()
@@ -231,27 +228,22 @@ KIND_LABELS = {"grant": "Hưởng trợ cấp", "adjust": "Điều chỉnh", "su
 
 
 def _person(db, person_id):
-    cursor = db.execute("SELECT p.*, c.name AS commune_name, c.province_code, v.name AS village_name"
-                        " FROM persons p JOIN communes c ON c.code = p.commune_code"
-                        " LEFT JOIN villages v ON v.id = p.village_id WHERE p.id = ?", [person_id])
-    names = [d[0] for d in cursor.description]
-    row = cursor.fetchone()
-    if row is None:
+    person = store.row(db, "SELECT p.*, c.name AS commune_name, c.province_code, v.name AS village_name"
+                       " FROM persons p JOIN communes c ON c.code = p.commune_code"
+                       " LEFT JOIN villages v ON v.id = p.village_id WHERE p.id = ?", [person_id])
+    if person is None:
         return None
-    person = dict(zip(names, row))
-    cursor = db.execute("SELECT m.*, c.name AS commune_name, k.label AS category_label FROM memberships m"
-                        " JOIN communes c ON c.code = m.commune_code JOIN categories k ON k.code = m.category"
-                        " WHERE m.person_id = ? ORDER BY m.id", [person_id])
-    names = [d[0] for d in cursor.description]
-    person["memberships"] = [dict(zip(names, r)) for r in cursor.fetchall()]
+    person["memberships"] = store.rows(
+        db, "SELECT m.*, c.name AS commune_name, k.label AS category_label FROM memberships m"
+        " JOIN communes c ON c.code = m.commune_code JOIN categories k ON k.code = m.category"
+        " WHERE m.person_id = ? ORDER BY m.id", [person_id])
     for ms in person["memberships"]:
         ms["state"] = cases.membership_state(db, ms, person)
         ms["state_label"] = cases.STATES[ms["state"]]
-    cursor = db.execute("SELECT id, number, kind, membership_id, commune_code, signed_date, start_month,"
-                        " stop_month, reason FROM decisions WHERE person_id = ? ORDER BY id", [person_id])
-    names = [d[0] for d in cursor.description]
-    person["decisions"] = [{**dict(zip(names, r)), "kind_label": KIND_LABELS.get(r[2], r[2])}
-                           for r in cursor.fetchall()]
+    person["decisions"] = [
+        {**d, "kind_label": KIND_LABELS.get(d["kind"], d["kind"])} for d in store.rows(
+            db, "SELECT id, number, kind, membership_id, commune_code, signed_date, start_month,"
+            " stop_month, reason FROM decisions WHERE person_id = ? ORDER BY id", [person_id])]
     person["communes"] = [dict(zip(("code", "name"), r)) for r in db.execute(
         "SELECT code, name FROM communes WHERE province_code = ? AND code <> ? AND valid_to IS NULL"
         " ORDER BY name", [person["province_code"], person["commune_code"]])]

@@ -68,15 +68,31 @@ def demo_db_path(tmp_path_factory, reference_db_path) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def ds(demo_db_path):
+def start_datasette(path):
+    """A started Datasette over a real file, configured exactly as `btxh serve` does."""
     from datasette.app import Datasette
 
-    import asyncio
-
-    instance = Datasette(**serving.datasette_kwargs(demo_db_path, SECRET))
+    instance = Datasette(**serving.datasette_kwargs(path, SECRET))
     asyncio.run(instance.invoke_startup())
     return instance
+
+
+def login_all(ds, names, password=PASSWORD) -> dict:
+    """ds_actor cookies for each username, obtained through the real login form."""
+    async def all_logins():
+        out = {}
+        for name in names:
+            response = await login(ds, name, password)
+            assert response.status_code == 302, response.text
+            out[name] = {"ds_actor": response.cookies["ds_actor"]}
+        return out
+
+    return asyncio.run(all_logins())
+
+
+@pytest.fixture(scope="session")
+def ds(demo_db_path):
+    return start_datasette(demo_db_path)
 
 
 _CSRF = re.compile(r'name="csrftoken" value="([^"]+)"')

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from btxh import decision_doc, serving, store, users
+from btxh import decision_doc, store, users
 from btxh.serving import STATIC
-from conftest import SECRET, login
+from conftest import login_all, start_datasette
 
 COMMUNE, OTHER = "00376", "00382"  # Xã Sóc Sơn, Xã Kim Anh (Hà Nội); before 2025: Huyện Sóc Sơn (016)
 NOW = "2025-08-01T08:00:00Z"
@@ -178,24 +178,12 @@ def dec_path(reference_db_path, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def dec_ds(dec_path):
-    from datasette.app import Datasette
-
-    instance = Datasette(**serving.datasette_kwargs(dec_path[0], SECRET))
-    asyncio.run(instance.invoke_startup())
-    return instance
+    return start_datasette(dec_path[0])
 
 
 @pytest.fixture(scope="module")
 def dec_cookies(dec_ds):
-    async def all_logins():
-        out = {}
-        for name in ("xa00376", "xa00382", "tinh01"):
-            response = await login(dec_ds, name)
-            assert response.status_code == 302, response.text
-            out[name] = {"ds_actor": response.cookies["ds_actor"]}
-        return out
-
-    return asyncio.run(all_logins())
+    return login_all(dec_ds, ("xa00376", "xa00382", "tinh01"))
 
 
 def get(ds, path, **kw):

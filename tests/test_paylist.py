@@ -10,9 +10,9 @@ import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
-from btxh import paylist, scoping, serving, store, users
+from btxh import paylist, scoping, store, users
 from btxh.cli_paylist import paylist as paylist_command
-from conftest import PASSWORD, SECRET, login
+from conftest import PASSWORD, login_all, start_datasette
 
 COMMUNE, OTHER = "00004", "00008"  # Phường Ba Đình, Phường Ngọc Hà (both in Hà Nội, 01)
 NOW = "2026-11-20T08:00:00Z"
@@ -292,24 +292,12 @@ def test_may_see_commune(actor, expected):
 
 @pytest.fixture(scope="module")
 def pay_ds(pay_path):
-    from datasette.app import Datasette
-
-    instance = Datasette(**serving.datasette_kwargs(pay_path, SECRET))
-    asyncio.run(instance.invoke_startup())
-    return instance
+    return start_datasette(pay_path)
 
 
 @pytest.fixture(scope="module")
 def pay_cookies(pay_ds):
-    async def all_logins():
-        out = {}
-        for name in ("xa00004", "xa00008", "tinh01", "tinh04", "phantich", "quantri"):
-            response = await login(pay_ds, name)
-            assert response.status_code == 302, response.text
-            out[name] = {"ds_actor": response.cookies["ds_actor"]}
-        return out
-
-    return asyncio.run(all_logins())
+    return login_all(pay_ds, ("xa00004", "xa00008", "tinh01", "tinh04", "phantich", "quantri"))
 
 
 def get(ds, path, **kw):
