@@ -26,6 +26,7 @@ MASKED_COLUMNS = frozenset({
     ("households", "code"), ("membership_children", "full_name"), ("membership_children", "birth_date"),
     ("memberships", "hiv_positive"), ("memberships", "note"), ("audit_log", "before"), ("audit_log", "after"),
     ("applications", "facts"), ("ledger", "reason"), ("decisions", "reason"),
+    ("support_listings", "full_name"), ("support_listings", "cccd"),
 })
 
 # Tables no Datasette page may show to anyone (secrets, internals)

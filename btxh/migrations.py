@@ -581,6 +581,70 @@ def m007_applications(db: Database) -> None:
     _run(db, APPLICATIONS_DDL)
 
 
+SUPPORT_DDL = """
+-- One-off support programs (chương trình hỗ trợ một lần), e.g. NQ 42/NQ-CP (COVID-19, 2020):
+-- a list of people per group, an amount per person per month, a number of months, paid once.
+CREATE TABLE support_programs (
+    code TEXT PRIMARY KEY CHECK (code GLOB '[A-Z0-9]*' AND length(code) BETWEEN 2 AND 30),
+    name TEXT NOT NULL,
+    legal_basis TEXT NOT NULL,
+    province_code TEXT REFERENCES provinces(code),
+    first_month TEXT NOT NULL CHECK (first_month GLOB '[12][0-9][0-9][0-9]-[01][0-9]'),
+    months INTEGER NOT NULL CHECK (months BETWEEN 1 AND 24),
+    created_at TEXT NOT NULL,
+    created_by TEXT NOT NULL
+);
+CREATE TABLE support_groups (
+    program_code TEXT NOT NULL REFERENCES support_programs(code),
+    code TEXT NOT NULL,
+    name TEXT NOT NULL,
+    amount_per_month INTEGER NOT NULL CHECK (amount_per_month > 0),
+    max_months INTEGER NOT NULL CHECK (max_months BETWEEN 1 AND 24),
+    PRIMARY KEY (program_code, code)
+);
+-- Every row of the lists communes submitted: one person may be listed in several groups.
+CREATE TABLE support_listings (
+    id INTEGER PRIMARY KEY,
+    program_code TEXT NOT NULL REFERENCES support_programs(code),
+    group_code TEXT NOT NULL,
+    commune_code TEXT NOT NULL REFERENCES communes(code),
+    person_id INTEGER REFERENCES persons(id),
+    person_key TEXT NOT NULL,
+    full_name TEXT NOT NULL,
+    birth_year INTEGER CHECK (birth_year IS NULL OR birth_year BETWEEN 1880 AND 2100),
+    cccd TEXT CHECK (cccd IS NULL OR cccd GLOB '%(d12)s' OR cccd GLOB '%(d9)s'),
+    village TEXT,
+    months INTEGER NOT NULL CHECK (months BETWEEN 1 AND 24),
+    amount_per_month INTEGER NOT NULL CHECK (amount_per_month > 0),
+    source_file TEXT,
+    source_row INTEGER,
+    created_at TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    FOREIGN KEY (program_code, group_code) REFERENCES support_groups(program_code, code),
+    UNIQUE (program_code, group_code, person_key)
+);
+CREATE INDEX idx_support_listings_commune ON support_listings(commune_code, program_code);
+CREATE INDEX idx_support_listings_person ON support_listings(program_code, person_key);
+-- What each person is paid: only the highest of their listings (domain.md §9, Q9).
+CREATE TABLE support_awards (
+    id INTEGER PRIMARY KEY,
+    program_code TEXT NOT NULL REFERENCES support_programs(code),
+    commune_code TEXT NOT NULL REFERENCES communes(code),
+    person_key TEXT NOT NULL,
+    listing_id INTEGER NOT NULL UNIQUE REFERENCES support_listings(id),
+    amount INTEGER NOT NULL CHECK (amount > 0),
+    paid_date TEXT CHECK (paid_date IS NULL OR date(paid_date, '+0 days') = paid_date),
+    UNIQUE (program_code, person_key)
+);
+CREATE INDEX idx_support_awards_commune ON support_awards(commune_code, program_code);
+""" % {"d12": _DIGITS12, "d9": _DIGITS9}
+
+
+@migrations()
+def m008_support_programs(db: Database) -> None:
+    _run(db, SUPPORT_DDL)
+
+
 def apply(db: Database) -> list[str]:
     """Apply pending migrations; return the names applied."""
     pending = [m.name for m in migrations.pending(db)]

@@ -59,7 +59,7 @@ def may_see_commune(actor: dict | None, commune_code: str, province_code: str | 
 SCOPED_TABLES = frozenset({
     "persons", "memberships", "membership_children", "households", "household_poverty",
     "care_entitlements", "social_pensions", "decisions", "ledger", "villages", "area_flags",
-    "audit_log", "applications",
+    "audit_log", "applications", "support_listings", "support_awards",
 })
 # Registry data without a commune column: refused to anyone whose scope is not everything
 UNSCOPABLE_TABLES = frozenset({"ledger_settled", "payroll_dirty"})
