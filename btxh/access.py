@@ -44,6 +44,7 @@ PUBLIC_PATHS = (
     r"^/cong-khai/?$",
     r"^/cong-khai/\d{2}$",
     r"^/cong-khai/xa/\d{5}$",
+    r"^/cong-khai/xa/\d{5}/(quyet-dinh(/20\d\d-(0[1-9]|1[0-2]))?|niem-yet|ho-tro(/[A-Z0-9]{2,30})?)$",
 )
 _PUBLIC = [re.compile(p) for p in PUBLIC_PATHS]
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from . import migrations, reference, serving, store, users
+from . import clock, migrations, reference, serving, store, users
 from . import calc as calc_core
 from .cli_paylist import paylist
 from .payroll import run as payroll_core
@@ -77,15 +77,16 @@ def init(db):
     )
 
 
-def _load_synth():
-    path = serving.ROOT / "bench" / "synth.py"
-    spec = importlib.util.spec_from_file_location("btxh_bench_synth", path)
+def _load_synth(name: str = "synth"):
+    path = serving.ROOT / "bench" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"btxh_bench_{name}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
 _REGISTRY_TABLES = (
+    "support_awards", "support_listings", "support_groups", "support_programs", "applications",
     "ledger", "ledger_settled", "payroll_dirty", "payroll_runs", "decisions", "social_pensions", "care_entitlements",
     "membership_children", "memberships", "persons", "household_poverty", "households",
     "area_flags", "villages",
@@ -115,6 +116,8 @@ def build_demo(db_path: str, *, scale: str, seed: int, province: str | None, for
                            file=sys.stderr) as bar:
         counts = synth.generate(database, scale=scale, seed=seed, province=province,
                                 progress=bar.update)
+    if scale != "national":
+        counts.update(_load_synth("synth_notices").add_notices(database, seed, clock.today()))
     elapsed = time.perf_counter() - started
     with database.atomic():
         store.audit(database, actor="btxh demo", action="demo_build", table="persons", row_id=None,
@@ -388,6 +391,12 @@ def user_add(name, role, communes, province, full_name, db, password):
         raise _fail(f"Không tạo được tài khoản «{name}»:\n{e}") from e
     where = f", xã {', '.join(actor['communes'])}" if actor["communes"] else ""
     click.echo(f"Đã tạo tài khoản {name} ({role}{where}).")
+
+
+from .cli_publish import publish as _publish, publish_verify as _publish_verify  # noqa: E402
+
+cli.add_command(_publish)
+cli.add_command(_publish_verify)
 
 
 if __name__ == "__main__":

@@ -61,6 +61,35 @@ def cell(n: int) -> str:
     return SMALL if 0 < n < MIN_CELL else str(n)
 
 
+# Public groups of categories for summary counts: K3 (children with HIV) is folded into the
+# children's group and K8 into the group of single poor parents and others, so that no
+# published count is a count of HIV categories (ADR 009, decision 4).
+CATEGORY_GROUPS = (
+    ("tre_em_hoc_sinh", "Trẻ em; người từ 16 đến 22 tuổi đang học", ("K1", "K2", "K3", "K7")),
+    ("cao_tuoi", "Người cao tuổi", ("K5a", "K5b", "K5c", "K5d")),
+    ("khuyet_tat", "Người khuyết tật", ("K6",)),
+    ("khac", "Người đơn thân nghèo nuôi con và đối tượng khác", ("K4", "K8")),
+)
+GROUP_OF = {code: key for key, _, codes in CATEGORY_GROUPS for code in codes}
+HIDDEN = "không công bố"
+
+
+def suppress(counts: dict[str, int]) -> dict[str, str]:
+    """Published cells of a table whose total is also published.
+
+    1–4 reads "dưới 5". When exactly one cell is so suppressed, the total would give it away
+    (total − the others), so the smallest other non-zero cell is hidden too ("không công
+    bố") — the usual complementary suppression.
+    """
+    shown = {k: cell(n) for k, n in counts.items()}
+    small = [k for k, n in counts.items() if 0 < n < MIN_CELL]
+    if len(small) == 1:
+        others = sorted((n, k) for k, n in counts.items() if n >= MIN_CELL)
+        if others:
+            shown[others[0][1]] = HIDDEN
+    return shown
+
+
 def commune_total(adults: int, children: int) -> str:
     """The count of recipients shown for a commune. Adults are listed by name on the
     commune page, so a total that included 1–4 children would give their number away
@@ -103,6 +132,7 @@ class CommunePage:
     query: str = ""
     matched: int = 0
     summary: list[tuple[str, str]] = field(default_factory=list)
+    groups: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def month_label(self) -> str:
@@ -122,8 +152,8 @@ def _today(today: dt.date | None) -> dt.date:
 
 
 _CURRENT = (
-    "SELECT DISTINCT p.id, p.full_name, p.birth_year, p.commune_code, v.name AS village"
-    " FROM persons p JOIN memberships m ON m.person_id = p.id"
+    "SELECT p.id, p.full_name, p.birth_year, p.commune_code, v.name AS village, m.category,"
+    " c.sort_order FROM persons p JOIN memberships m ON m.person_id = p.id"
     " JOIN categories c ON c.code = m.category"
     " LEFT JOIN villages v ON v.id = p.village_id"
     " WHERE c.program = ? AND m.valid_from <= ? AND (m.valid_to IS NULL OR m.valid_to >= ?)"
@@ -132,8 +162,36 @@ _CURRENT = (
 
 
 def _current(db: Database, where: str, params: list, today: dt.date) -> list[dict]:
+    """Current recipients, one row each; ``category`` is the first of theirs in the law's
+    order (a person with two memberships — the single-parent exception — counts once)."""
     d = today.isoformat()
-    return list(db.query(f"{_CURRENT} AND {where}", [PROGRAM, d, d, d, *params]))
+    people: dict[int, dict] = {}
+    for row in db.query(f"{_CURRENT} AND {where}", [PROGRAM, d, d, d, *params]):
+        seen = people.get(row["id"])
+        if seen is None or row["sort_order"] < seen["sort_order"]:
+            people[row["id"]] = row
+    return list(people.values())
+
+
+def group_counts(people: list[dict]) -> dict[str, int]:
+    counts = {key: 0 for key, _, _ in CATEGORY_GROUPS}
+    for p in people:
+        counts[GROUP_OF[p["category"]]] += 1
+    return counts
+
+
+def group_summary(people: list[dict]) -> list[tuple[str, str]]:
+    shown = suppress(group_counts(people))
+    return [(label, shown[key]) for key, label, _ in CATEGORY_GROUPS]
+
+
+def header(db: Database, code: str) -> dict | None:
+    """Names of a commune and its province, or None for an unknown code."""
+    rows = list(db.query(
+        "SELECT c.code AS commune_code, c.name AS commune_name, c.province_code,"
+        " p.name AS province_name FROM communes c JOIN provinces p ON p.code = c.province_code"
+        " WHERE c.code = ?", [code]))
+    return rows[0] if rows else None
 
 
 def provinces(db: Database) -> list[dict]:
@@ -149,8 +207,9 @@ def province(db: Database, code: str, today: dt.date | None = None) -> dict | No
         return None
     today = _today(today)
     counts: dict[str, list[int]] = {}
-    for p in _current(db, "p.commune_code IN (SELECT code FROM communes WHERE province_code = ?)",
-                      [code], today):
+    people = _current(db, "p.commune_code IN (SELECT code FROM communes WHERE province_code = ?)",
+                      [code], today)
+    for p in people:
         c = counts.setdefault(p["commune_code"], [0, 0])
         c[0 if is_child(p["birth_year"], today.year) else 1] += 1
     communes = []
@@ -158,7 +217,7 @@ def province(db: Database, code: str, today: dt.date | None = None) -> dict | No
         children, adults = counts.get(c["code"], [0, 0])
         communes.append({**c, "count": commune_total(adults, children)})
     communes.sort(key=lambda c: _fold(c["name"]))
-    return {**found[0], "communes": communes}
+    return {**found[0], "communes": communes, "groups": group_summary(people)}
 
 
 def latest_month(db: Database, commune_code: str) -> str | None:
@@ -169,11 +228,8 @@ def latest_month(db: Database, commune_code: str) -> str | None:
 
 def commune(db: Database, code: str, q: str = "", today: dt.date | None = None) -> CommunePage | None:
     """The commune's public list: adults by name, children only counted."""
-    header = list(db.query(
-        "SELECT c.code AS commune_code, c.name AS commune_name, c.province_code,"
-        " p.name AS province_name FROM communes c JOIN provinces p ON p.code = c.province_code"
-        " WHERE c.code = ?", [code]))
-    if not header:
+    head = header(db, code)
+    if head is None:
         return None
     today = _today(today)
     people = _current(db, "p.commune_code = ?", [code], today)
@@ -201,11 +257,13 @@ def commune(db: Database, code: str, q: str = "", today: dt.date | None = None) 
             continue
         rows.append(PublicRow(len(rows) + 1, p["full_name"], p["birth_year"], p["village"] or "",
                               generic_label(), amounts.get(p["id"]) if month else None))
-    page = CommunePage(**header[0], rows=rows, counts=counts, month=month, query=q.strip(),
+    page = CommunePage(**head, rows=rows, counts=counts, month=month, query=q.strip(),
                        matched=len(rows))
-    page.summary = [(AGE_GROUP_LABELS[g], cell(counts[g])) for g in AGE_GROUPS]
+    ages = suppress(counts)
+    page.summary = [(AGE_GROUP_LABELS[g], ages[g]) for g in AGE_GROUPS]
+    page.groups = group_summary(people)
     return page
 
 
-__all__ = ["GENERIC_LABEL", "generic_label", "is_child", "age_group", "cell", "commune_total",
-           "fold", "provinces", "province", "commune", "money"]
+__all__ = ["GENERIC_LABEL", "generic_label", "is_child", "age_group", "cell", "suppress",
+           "commune_total", "fold", "header", "provinces", "province", "commune", "money"]

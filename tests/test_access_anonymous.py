@@ -82,7 +82,8 @@ def test_every_public_path_is_tested():
     """A new public path must come with a test above."""
     tested = {"/", "/-/login", "/-/static/app.css", "/btxh-static/btxh.css", "/-/logout",
               "/-/static-plugins/x", "/favicon.ico", "/cong-khai", "/cong-khai/01",
-              "/cong-khai/xa/00004"}
+              "/cong-khai/xa/00004", "/cong-khai/xa/00004/quyet-dinh/2026-11", "/cong-khai/xa/00004/niem-yet",
+              "/cong-khai/xa/00004/ho-tro/NQ42"}
     for pattern in access.PUBLIC_PATHS:
         assert any(access.is_public_path(p) and __import__("re").match(pattern, p) for p in tested), pattern
 
@@ -95,3 +96,6 @@ def test_public_commune_page_answers_anonymous(ds):
         "SELECT commune_code FROM persons LIMIT 1").fetchone()[0]
     assert get(ds, f"/cong-khai/xa/{code}").status_code == 200
     assert get(ds, "/cong-khai/xa/00004").status_code in (200, 404)
+    for tail in ("quyet-dinh", "quyet-dinh/2026-11", "niem-yet", "ho-tro", "ho-tro/NQ42"):
+        assert get(ds, f"/cong-khai/xa/{code}/{tail}").status_code in (200, 404), tail
+    assert get(ds, f"/cong-khai/xa/{code}/quyet-dinh/2026-13").status_code == 403  # not a public path
