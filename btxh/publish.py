@@ -31,7 +31,7 @@ from . import clock, notices, serving
 MANIFEST = "SHA256SUMS"
 ASSETS = ("btxh-public.css", "btxh-public.js")
 NOT_FOUND_TITLE = "<title>Không tìm thấy</title>"
-_LINK = re.compile(r'\b(href|src|action)="(/[^"#?]*)([?#][^"]*)?"')
+_LINK = re.compile(r'\s(href|src|action)="(/[^"#?]*)([?#][^"]*)?"')
 
 
 class PublishError(Exception):
@@ -83,13 +83,13 @@ def rewrite_links(text: str, page: str, files: set[str]) -> str:
         attr, target, tail = m.group(1), m.group(2), m.group(3) or ""
         file = output_file(target) if not target.startswith("/btxh-static/") else target.lstrip("/")
         if file not in files:
-            return "" if attr == "href" else f'{attr}="#"'
-        return f'{attr}="{posixpath.relpath(file, here)}{tail}"'
+            return "" if attr == "href" else f' {attr}="#"'
+        return f' {attr}="{posixpath.relpath(file, here)}{tail}"'
 
     return _LINK.sub(one, text)
 
 
-_LOCAL = re.compile(r'\b(?:href|src|action)="([^"#?]*)(?:[?#][^"]*)?"')
+_LOCAL = re.compile(r'\b(?:href|src|action)=["\']([^"\'#?]*)(?:[?#][^"\']*)?["\']')
 
 
 def broken_links(outdir: Path) -> list[str]:

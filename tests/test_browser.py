@@ -1,11 +1,13 @@
 """A person at a real browser: headless Chromium against `btxh serve` on localhost."""
 
 import os
+import re
 import shutil
 import socket
 import subprocess
 import sys
 import time
+import unicodedata
 import urllib.request
 from pathlib import Path
 
@@ -173,3 +175,81 @@ def test_commune_officer_walks_a_case_from_application_to_payroll(server, browse
     due = db.execute("SELECT month, kind, due FROM ledger WHERE run_id = ? AND person_id = ?",
                      [summary.run_id, person]).fetchall()
     assert due == [("2025-09", "thuong_xuyen", 750000)]
+
+
+def _busiest_commune(db_path) -> str:
+    import sqlite3
+
+    with sqlite3.connect(db_path) as conn:
+        return conn.execute("SELECT commune_code FROM persons GROUP BY commune_code ORDER BY count(*) DESC"
+                            " LIMIT 1").fetchone()[0]
+
+
+def _search_a_name(page) -> tuple[str, int]:
+    """Type the last listed adult's name without accents; return it and the visible rows."""
+    rows = page.locator("table[data-btxh-searchable] tbody tr")
+    total = rows.count()
+    name = rows.nth(total - 1).locator(".btxh-name").inner_text()
+    folded = unicodedata.normalize("NFD", name.lower()).encode("ascii", "ignore").decode().replace("đ", "d")
+    page.fill("#q", folded)
+    page.keyboard.press("Enter")
+    visible = page.locator("table[data-btxh-searchable] tbody tr:visible")
+    assert 1 <= visible.count() < total
+    assert all(unicodedata.normalize("NFC", name) in t for t in visible.locator(".btxh-name").all_inner_texts()) \
+        or name in visible.first.inner_text()
+    assert "người." in page.locator("[data-btxh-found]").inner_text()
+    return name, visible.count()
+
+
+def test_citizen_searches_a_commune_list_and_prints_it_on_a4(server, browser, tmp_path):
+    from pypdf import PdfReader
+
+    commune = _busiest_commune(server.db)
+    page = browser.new_page()
+    page.goto(server + "/cong-khai")
+    page.click("a[href^='/cong-khai/']")  # a province …
+    page.goto(server + f"/cong-khai/xa/{commune}")  # … and the commune (the demo has one)
+    assert "DANH SÁCH CÔNG KHAI" in page.content()
+    name, shown = _search_a_name(page)
+    pdf_path = tmp_path / "cong-khai.pdf"
+    page.pdf(path=str(pdf_path), prefer_css_page_size=True)
+    page.close()
+    reader = PdfReader(str(pdf_path))
+    assert len(reader.pages) >= 1
+    for p in reader.pages:
+        width, height = float(p.mediabox.width), float(p.mediabox.height)
+        assert abs(width - 595) <= 2 and abs(height - 842) <= 2, (width, height)  # A4 portrait
+    def squeeze(t):  # pypdf puts spaces around combined glyphs: compare without any
+        return re.sub(r"\s+", "", unicodedata.normalize("NFC", t))
+
+    text = squeeze("".join(p.extract_text() for p in reader.pages))
+    assert squeeze("DANH SÁCH CÔNG KHAI") in text and squeeze(name) in text
+    assert squeeze("Tìm theo họ tên") not in text and squeeze("Niêm yết xét duyệt") not in text  # screen only
+
+
+def test_static_site_works_from_file_urls(server, browser, tmp_path):
+    from btxh import publish
+
+    commune = _busiest_commune(server.db)
+    import sqlite3
+
+    with sqlite3.connect(server.db) as conn:
+        province = conn.execute("SELECT province_code FROM communes WHERE code = ?", [commune]).fetchone()[0]
+    out = tmp_path / "site"
+    publish.publish(server.db, out, province=province)
+    page = browser.new_page()
+    requested = []
+    page.on("request", lambda r: requested.append(r.url))
+    page.goto((out / "index.html").as_uri())
+    page.click(f"a[href='cong-khai/{province}.html']")
+    page.click(f"a[href$='xa/{commune}.html']")
+    assert page.url.endswith(f"/cong-khai/xa/{commune}.html")
+    assert page.evaluate("getComputedStyle(document.querySelector('.btxh-public-top')).backgroundColor") \
+        == "rgb(29, 79, 145)"  # the site's own stylesheet loaded from file://
+    _search_a_name(page)
+    page.click("text=Niêm yết xét duyệt")
+    assert "NIÊM YẾT CÔNG KHAI" in page.content()
+    page.go_back()
+    page.close()
+    assert requested and all(u.startswith("file://") for u in requested), \
+        [u for u in requested if not u.startswith("file://")]
