@@ -16,12 +16,9 @@ from __future__ import annotations
 import argparse
 import http.cookiejar
 import json
-import os
 import re
-import socket
 import sqlite3
 import statistics
-import subprocess
 import sys
 import time
 import urllib.parse
@@ -31,6 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from _served import served  # noqa: E402
 from btxh import cli, migrations, store  # noqa: E402
 
 TABLES = ["villages", "area_flags", "households", "household_poverty", "persons", "memberships",
@@ -77,12 +75,6 @@ def bare_copy(source: Path) -> tuple[float, int]:
     return elapsed, rows
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def serve_and_time(db_path: Path, n: int) -> dict:
     db = store.open_db(db_path)
     commune = db.execute(
@@ -93,12 +85,7 @@ def serve_and_time(db_path: Path, n: int) -> dict:
         if not db.execute("SELECT 1 FROM users WHERE username = ?", [name]).fetchone():
             users.add_user(db, username=name, role=role, password=PASSWORD, communes=communes)
     db.conn.close()
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    proc = subprocess.Popen([sys.executable, "-m", "btxh.cli", "serve", str(db_path), "--port", str(port)],
-                            env=dict(os.environ, BTXH_SECRET="bench"), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    try:
+    with served(db_path) as base:
         def opener_for(username):
             opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
             page = opener.open(base + "/-/login").read().decode()
@@ -107,12 +94,6 @@ def serve_and_time(db_path: Path, n: int) -> dict:
                 {"username": username, "password": PASSWORD, "csrftoken": token}).encode())
             return opener
 
-        for _ in range(300):
-            try:
-                urllib.request.urlopen(base + "/", timeout=2)
-                break
-            except OSError:
-                time.sleep(0.2)
         admin, officer = opener_for("bench"), opener_for("benchxa")
         pages = {
             "home (baseline)": (admin, "/"),
@@ -138,9 +119,6 @@ def serve_and_time(db_path: Path, n: int) -> dict:
         for r in results.values():
             r["ratio_to_home"] = round(r["median_ms"] / baseline, 2)
         return {"commune": commune, "requests_per_page": n, "pages": results}
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def main() -> None:

@@ -18,7 +18,7 @@ from urllib.parse import quote, urljoin, urlsplit
 
 import pytest
 
-from btxh import notices, public, publish, store
+from btxh import notices, publish, store
 
 from conftest import start_datasette
 
