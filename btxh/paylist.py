@@ -18,6 +18,7 @@ Renderers: ``to_csv`` (UTF-8 with BOM), ``to_xlsx`` (openpyxl, A4 landscape) and
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import re
 import unicodedata
@@ -68,12 +69,14 @@ def month_label(month: str) -> str:
     return f"Tháng {month[5:7]}/{month[:4]}"
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def _fold(text: str) -> str:
     """Case and accents dropped (NFD, marks stripped); đ after every d, as in the alphabet."""
     decomposed = unicodedata.normalize("NFD", text.casefold())
     return "".join(c for c in decomposed if not unicodedata.combining(c)).replace("đ", "d~")
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def name_key(full_name: str) -> tuple:
     """Vietnamese name order: given name (last word) first, then the full name;
     accent-free text decides, the NFC text breaks ties."""
@@ -82,6 +85,7 @@ def name_key(full_name: str) -> tuple:
     return (_fold(given), _fold(nfc), given, nfc)
 
 
+@functools.lru_cache(maxsize=1 << 12)
 def village_key(name: str | None) -> tuple:
     """Villages in natural order ("Thôn 2" before "Thôn 10"); no village last."""
     if not name:
