@@ -94,7 +94,12 @@ def allowed(actor: dict | None, action: str, resource=None) -> bool:
             return role in ("quan_tri", "tinh")
         return True
     if action == "view-query":
-        return True
+        # canned queries (metadata.yml) live on the analysts' door: SQL has no commune scoping,
+        # so commune and province staff get none and use the report pages (ADR 010)
+        database = resource[0] if isinstance(resource, (tuple, list)) else resource
+        if database == ANALYST_DATABASE:
+            return role in ANALYST_ROLES
+        return role == "quan_tri"
     if action == "execute-sql":
         if resource == ANALYST_DATABASE:
             return role in ANALYST_ROLES

@@ -357,6 +357,15 @@ def rates_add(from_month, amount, basis, province, program, db):
     click.echo(f"Đã thêm mức chuẩn {program} {_n(amount)} đồng ({where}) từ {from_month}.")
 
 
+from .importing.cli import import_group  # noqa: E402  (issue 7: btxh import …)
+
+cli.add_command(import_group)
+
+from .reports.cli import report_group  # noqa: E402  (issue 6: btxh report …)
+
+cli.add_command(report_group)
+
+
 @cli.group()
 def user():
     """Staff accounts (kept in the database, passwords hashed)."""

@@ -645,6 +645,169 @@ def m008_support_programs(db: Database) -> None:
     _run(db, SUPPORT_DDL)
 
 
+REPORTS_DDL = """
+-- Periodic reports (forms 10a-10d, docs/decisions/010-reports.md). The summaries are
+-- written by each payroll run in its own transaction (btxh/reports/summary.py).
+CREATE TABLE report_runs (
+    run_id INTEGER PRIMARY KEY,
+    month TEXT NOT NULL,
+    summarised_at TEXT NOT NULL
+);
+-- Per run, commune, 10a leaf, category and sex: people paid in the run's month, and đồng
+CREATE TABLE report_cells (
+    run_id INTEGER NOT NULL,
+    month TEXT NOT NULL,
+    commune_code TEXT NOT NULL,
+    leaf TEXT NOT NULL,
+    category TEXT NOT NULL,
+    sex TEXT NOT NULL,
+    persons INTEGER NOT NULL,
+    regular INTEGER NOT NULL,
+    arrears INTEGER NOT NULL,
+    recovery INTEGER NOT NULL,
+    funeral INTEGER NOT NULL,
+    PRIMARY KEY (run_id, commune_code, leaf, category, sex)
+) WITHOUT ROWID;
+CREATE INDEX idx_report_cells_month ON report_cells(month, commune_code, run_id);
+-- Per run, commune, program, category and month of the next year: projected people, tenths
+CREATE TABLE report_budget (
+    run_id INTEGER NOT NULL,
+    commune_code TEXT NOT NULL,
+    program TEXT NOT NULL,
+    category TEXT NOT NULL,
+    month TEXT NOT NULL,
+    persons INTEGER NOT NULL,
+    tenths INTEGER NOT NULL,
+    base INTEGER NOT NULL,
+    PRIMARY KEY (run_id, commune_code, program, category, month)
+) WITHOUT ROWID;
+CREATE TRIGGER report_run_deleted AFTER DELETE ON payroll_runs
+BEGIN
+    DELETE FROM report_cells WHERE run_id = OLD.id;
+    DELETE FROM report_budget WHERE run_id = OLD.id;
+    DELETE FROM report_runs WHERE run_id = OLD.id;
+END;
+-- New, resumed, suspended and stopped cases in a period (canned query tang_giam_doi_tuong):
+-- covering range scans by month instead of a scan of every decision
+CREATE INDEX idx_decisions_report_start ON decisions(start_month, kind, commune_code, membership_id)
+    WHERE program = 'TCXH';
+CREATE INDEX idx_decisions_report_stop ON decisions(stop_month, kind, commune_code, membership_id)
+    WHERE program = 'TCXH';
+-- Figures the registry cannot know, entered by staff for a period (audited, btxh/reports/inputs.py);
+-- commune_code NULL: a province-level figure (e.g. residents of a provincial facility)
+CREATE TABLE report_inputs (
+    id INTEGER PRIMARY KEY,
+    form TEXT NOT NULL CHECK (form IN ('10a', '10b', '10c', '10d')),
+    leaf TEXT NOT NULL,
+    period TEXT NOT NULL CHECK (period GLOB '[12][0-9][0-9][0-9]' OR period GLOB '[12][0-9][0-9][0-9]-H[12]'),
+    province_code TEXT NOT NULL REFERENCES provinces(code),
+    commune_code TEXT REFERENCES communes(code),
+    total INTEGER CHECK (total IS NULL OR total >= 0),
+    male INTEGER CHECK (male IS NULL OR male >= 0),
+    female INTEGER CHECK (female IS NULL OR female >= 0),
+    amount INTEGER CHECK (amount IS NULL OR amount >= 0),
+    updated_at TEXT NOT NULL,
+    updated_by TEXT NOT NULL
+);
+CREATE UNIQUE INDEX idx_report_inputs_key ON report_inputs(period, province_code, coalesce(commune_code, ''), leaf);
+CREATE INDEX idx_report_inputs_commune ON report_inputs(commune_code, period);
+-- The printed rows of each form and the leaves they add up (from btxh/reports/forms.py),
+-- so that the canned queries in metadata.yml lay out the same rows as the report pages
+CREATE TABLE report_lines (
+    form TEXT NOT NULL,
+    ord INTEGER NOT NULL,
+    stt TEXT NOT NULL,
+    label TEXT NOT NULL,
+    unit TEXT NOT NULL,
+    level INTEGER NOT NULL,
+    measure TEXT NOT NULL,
+    PRIMARY KEY (form, ord)
+);
+CREATE TABLE report_line_leaves (
+    form TEXT NOT NULL,
+    ord INTEGER NOT NULL,
+    leaf TEXT NOT NULL,
+    input INTEGER NOT NULL,
+    PRIMARY KEY (form, ord, leaf)
+);
+"""
+
+
+@migrations()
+def m009_reports(db: Database) -> None:
+    from .reports import forms, summary
+
+    _run(db, REPORTS_DDL)
+    forms.store_layouts(db)
+    if db.execute("SELECT 1 FROM payroll_runs LIMIT 1").fetchone():
+        summary.rebuild(db)  # runs made before this migration get their summaries now
+
+
+IMPORTS_DDL = """
+-- Every import that wrote something (btxh import …, the upload page): which file, what it did
+CREATE TABLE import_batches (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('doi_tuong', 'chi_tra', 'ho_tro')),
+    file_name TEXT NOT NULL,
+    file_sha256 TEXT NOT NULL CHECK (length(file_sha256) = 64),
+    commune_code TEXT REFERENCES communes(code),
+    rows_read INTEGER NOT NULL CHECK (rows_read >= 0),
+    inserted INTEGER NOT NULL CHECK (inserted >= 0),
+    updated INTEGER NOT NULL CHECK (updated >= 0),
+    unchanged INTEGER NOT NULL CHECK (unchanged >= 0),
+    created_at TEXT NOT NULL,
+    created_by TEXT NOT NULL
+);
+CREATE INDEX idx_import_batches_commune ON import_batches(commune_code, created_at);
+-- What the paying agent returned for each person of a closed run's payment list
+-- (docs/decisions/012-payment-results.md). Not paid or returned: ``rolled_forward`` đồng were
+-- taken out of ledger_settled, so the next run pays them again as truy lĩnh. Append-only.
+CREATE TABLE payment_outcomes (
+    id INTEGER PRIMARY KEY,
+    run_id INTEGER NOT NULL REFERENCES payroll_runs(id),
+    person_id INTEGER NOT NULL REFERENCES persons(id),
+    commune_code TEXT NOT NULL REFERENCES communes(code),
+    month TEXT NOT NULL CHECK (month GLOB '[12][0-9][0-9][0-9]-[01][0-9]'),
+    status TEXT NOT NULL CHECK (status IN ('da_nhan', 'chua_nhan', 'tra_lai')),
+    amount INTEGER NOT NULL CHECK (amount >= 0),
+    outcome_date TEXT CHECK (outcome_date IS NULL OR date(outcome_date, '+0 days') = outcome_date),
+    rolled_forward INTEGER NOT NULL DEFAULT 0 CHECK (rolled_forward >= 0),
+    batch_id INTEGER REFERENCES import_batches(id),
+    source_row INTEGER,
+    created_at TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    CHECK (status <> 'da_nhan' OR (outcome_date IS NOT NULL AND rolled_forward = 0)),
+    UNIQUE (run_id, person_id)
+);
+CREATE INDEX idx_payment_outcomes_commune ON payment_outcomes(commune_code, month, status);
+CREATE INDEX idx_payment_outcomes_person ON payment_outcomes(person_id, month);
+CREATE TRIGGER payment_outcomes_no_update BEFORE UPDATE ON payment_outcomes
+BEGIN SELECT RAISE(ABORT, 'kết quả chi trả đã ghi không được sửa'); END;
+CREATE TRIGGER payment_outcomes_no_delete BEFORE DELETE ON payment_outcomes
+BEGIN SELECT RAISE(ABORT, 'kết quả chi trả đã ghi không được xoá'); END;
+-- Persons not paid three months running, latest first: proposed for suspension
+-- (tạm dừng, TT 02/2021/TT-BLĐTBXH Art. 2(3)); a list for staff, never applied automatically
+CREATE VIEW suspension_proposals AS
+SELECT o.commune_code, o.person_id, p.full_name, p.birth_year,
+       strftime('%Y-%m', o.month || '-01', '-2 months') AS from_month, o.month AS to_month,
+       'Thông tư 02/2021/TT-BLĐTBXH Điều 2 khoản 3' AS legal_basis
+FROM payment_outcomes o JOIN persons p ON p.id = o.person_id
+WHERE o.status <> 'da_nhan'
+  AND EXISTS (SELECT 1 FROM payment_outcomes a WHERE a.person_id = o.person_id AND a.status <> 'da_nhan'
+              AND a.month = strftime('%Y-%m', o.month || '-01', '-1 months'))
+  AND EXISTS (SELECT 1 FROM payment_outcomes a WHERE a.person_id = o.person_id AND a.status <> 'da_nhan'
+              AND a.month = strftime('%Y-%m', o.month || '-01', '-2 months'))
+  AND NOT EXISTS (SELECT 1 FROM payment_outcomes b WHERE b.person_id = o.person_id AND b.month > o.month)
+  AND NOT EXISTS (SELECT 1 FROM decisions d WHERE d.person_id = p.id AND d.kind IN ('suspend', 'stop')
+                  AND d.stop_month IS NOT NULL AND d.stop_month <= strftime('%Y-%m', o.month || '-01', '+1 months'));
+"""
+
+
+@migrations()
+def m010_imports(db: Database) -> None:
+    _run(db, IMPORTS_DDL)
+
+
 def apply(db: Database) -> list[str]:
     """Apply pending migrations; return the names applied."""
     pending = [m.name for m in migrations.pending(db)]

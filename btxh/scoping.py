@@ -60,6 +60,8 @@ SCOPED_TABLES = frozenset({
     "persons", "memberships", "membership_children", "households", "household_poverty",
     "care_entitlements", "social_pensions", "decisions", "ledger", "villages", "area_flags",
     "audit_log", "applications", "support_listings", "support_awards",
+    "report_cells", "report_budget", "report_inputs",
+    "import_batches", "payment_outcomes", "suspension_proposals",
 })
 # Registry data without a commune column: refused to anyone whose scope is not everything
 UNSCOPABLE_TABLES = frozenset({"ledger_settled", "payroll_dirty"})

@@ -29,6 +29,7 @@ from .. import plugins
 from ..rules import Engine, RuleError, build_engine, evaluate_care
 from ..rules.dates import month_str, parse_month
 from . import fastpath, parallel, registry
+from ..reports import summary as report_summary
 
 
 class PayrollError(ValueError):
@@ -213,6 +214,7 @@ def _run(db: Database, engine: Engine, m: int, scope, scope_json, provinces, now
         if openings:
             _arrears(db, engine, run_id, m, scope, openings, provinces)
         _funerals(db, engine, run_id, m, scope, openings)
+        report_summary.summarise_run(db, engine, run_id, first_line)  # forms 10a-10d (ADR 010)
         summary = _summary(db, run_id, month_str(m), first_line)
         store.audit(db, actor=actor, action="payroll_run", table="payroll_runs", row_id=run_id,
                     after={"month": month_str(m), "scope": scope, **summary.totals})
