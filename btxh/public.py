@@ -16,6 +16,7 @@ from sqlite_utils import Database
 
 from . import clock
 from .paylist import _fold, money, month_label, name_key, relevant_run, village_key
+from .paylist import commune as paylist_commune
 
 GENERIC_LABEL = "Đối tượng bảo trợ xã hội hằng tháng"
 PROGRAM = "TCXH"  # trợ cấp xã hội hằng tháng
@@ -185,13 +186,7 @@ def group_summary(people: list[dict]) -> list[tuple[str, str]]:
     return [(label, shown[key]) for key, label, _ in CATEGORY_GROUPS]
 
 
-def header(db: Database, code: str) -> dict | None:
-    """Names of a commune and its province, or None for an unknown code."""
-    rows = list(db.query(
-        "SELECT c.code AS commune_code, c.name AS commune_name, c.province_code,"
-        " p.name AS province_name FROM communes c JOIN provinces p ON p.code = c.province_code"
-        " WHERE c.code = ?", [code]))
-    return rows[0] if rows else None
+header = paylist_commune  # names of a commune and its province, or None for an unknown code
 
 
 def provinces(db: Database) -> list[dict]:
