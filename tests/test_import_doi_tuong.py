@@ -260,15 +260,115 @@ def test_every_problem_is_reported_not_just_the_first(db_path, tmp_path):
 def test_atomicity_a_failure_while_writing_leaves_nothing(db_path, tmp_path, monkeypatch):
     from btxh.importing import beneficiaries
 
-    real = beneficiaries.record_batch
+    real = beneficiaries.audit_rows  # the last write, after persons, memberships and decisions
 
     def boom(*a, **kw):
         real(*a, **kw)
         raise RuntimeError("đĩa đầy")
 
-    monkeypatch.setattr(beneficiaries, "record_batch", boom)
+    monkeypatch.setattr(beneficiaries, "audit_rows", boom)
     before = digest(db_path)
     result = run(xlsx(tmp_path / "a.xlsx", ROWS), "--commune", COMMUNE, "--db", db_path)
     assert result.exit_code != 0
     assert query(db_path, "SELECT count(*) FROM persons")[0][0] == 0
     assert query(db_path, "SELECT count(*) FROM audit_log")[0][0] == 0 or digest(db_path) == before
+
+
+
+def test_the_audit_holds_every_inserted_row_whole(db_path, tmp_path):
+    """ADR 011: one ``import_rows`` audit row per commune (≤ AUDIT_CHUNK rows) whose ``after``
+    gives back every column of every person, membership and decision the import inserted."""
+    import json
+
+    from btxh.importing.common import expand_rows
+
+    assert run(xlsx(tmp_path / "a.xlsx", ROWS), "--commune", COMMUNE, "--db", db_path).exit_code == 0
+    (batch,) = query(db_path, "SELECT id FROM import_batches")
+    audited = query(db_path, "SELECT actor, table_name, row_id, commune_code, before, after FROM audit_log"
+                             " WHERE action = 'import_rows'")
+    assert [a[:5] for a in audited] == [("btxh-cli", "import_batches", str(batch[0]), COMMUNE, None)]
+    after = json.loads(audited[0][5])
+    assert after["file"] == "a.xlsx" and after["source_rows"] == [4, 5, 6]
+    conn = sqlite3.connect(db_path)
+    conn.row_factory = sqlite3.Row
+    for table in ("persons", "memberships", "decisions"):
+        rows = expand_rows(after[table])
+        stored = [dict(r) for r in conn.execute(f"SELECT * FROM {table} ORDER BY id")]
+        assert rows == [{k: r[k] for k in rows[0]} for r in stored], table
+    conn.close()
+    assert query(db_path, "SELECT action, count(*) FROM audit_log WHERE actor = 'btxh-cli' GROUP BY 1 ORDER BY 1") == [
+        ("import", 1), ("import_rows", 1), ("village_add", 3)]
+    assert query(db_path, "SELECT count(*) FROM payroll_dirty")[0][0] == 3  # the run picks them up
+
+
+def test_audit_rows_are_split_by_size(db_path, tmp_path, monkeypatch):
+    import json
+
+    from btxh.importing import beneficiaries
+    from btxh.importing.common import expand_rows
+
+    monkeypatch.setattr(beneficiaries, "AUDIT_CHUNK", 2)
+    assert run(xlsx(tmp_path / "a.xlsx", ROWS), "--commune", COMMUNE, "--db", db_path).exit_code == 0
+    afters = [json.loads(a) for (a,) in query(db_path, "SELECT after FROM audit_log WHERE action = 'import_rows'"
+                                                       " ORDER BY id")]
+    assert [a["source_rows"] for a in afters] == [[4, 5], [6]]
+    assert [[p["full_name"] for p in expand_rows(a["persons"])] for a in afters] == [
+        ["Nguyễn Văn An", "Trần Thị Bình"], ["Lê Văn Cường"]]
+
+
+def test_a_known_person_gets_the_new_category_in_the_audit_without_a_person_row(db_path, tmp_path):
+    import json
+
+    from btxh.importing.common import expand_rows
+
+    assert run(xlsx(tmp_path / "a.xlsx", ROWS[:1]), "--commune", COMMUNE, "--db", db_path).exit_code == 0
+    second = _row(c6="K6", c7="Nặng")
+    assert run(xlsx(tmp_path / "b.xlsx", [second]), "--commune", COMMUNE, "--db", db_path).exit_code == 0
+    (after,) = query(db_path, "SELECT after FROM audit_log WHERE action = 'import_rows' AND after LIKE '%b.xlsx%'")
+    after = json.loads(after[0])
+    assert expand_rows(after["persons"]) == []
+    assert [(m["person_id"], m["category"], m["disability_level"]) for m in expand_rows(after["memberships"])] == [
+        (1, "K6", "NANG")]
+
+
+@pytest.mark.parametrize("value,expected", [
+    (True, (None, "«True» không phải ngày")),
+    (1, (None, "«1» không phải năm sinh hay ngày tháng năm")),
+    (1950, "1950"), (1950.0, "1950"), ("1950", "1950"), ("03/1950", "1950-03"),
+    (dt.date(1950, 3, 5), "1950-03-05"), (dt.datetime(1950, 3, 5, 0, 0), "1950-03-05"),
+    (18327, "1950-03-05"), ("18327", "1950-03-05"),
+], ids=["bool", "int-1", "year-int", "year-float", "year-text", "month-text", "date", "datetime", "serial",
+        "serial-text"])
+def test_cached_date_parsing_keeps_types_apart(value, expected):
+    """partial_date is cached by value *and* type: True and 1 (equal in Python) stay apart."""
+    from btxh.importing.cells import partial_date
+
+    for _ in range(2):  # the second answer comes from the cache
+        found = partial_date(value)
+        assert (str(found[0]) if found[0] else found) == expected
+
+
+@pytest.mark.parametrize("cccd,birth,sex", [
+    ("001050012345", 1950, "nam"), ("001050999999", 1950, "nam"), ("001050012345", 1951, "nam"),
+    ("001050012345", 1950, "nu"), ("001150012345", None, ""), ("999050012345", 1950, "nam"),
+], ids=["agrees", "same-prefix-other-serial", "year-differs", "sex-differs", "no-birth", "unknown-province"])
+def test_cccd_check_by_prefix_says_what_check_cccd_says(cccd, birth, sex):
+    from btxh.cases import check_cccd
+    from btxh.importing.cells import _Collect, id_number
+    from btxh.rules.dates import PartialDate
+
+    partial = PartialDate(birth) if birth else None
+    collect = _Collect()
+    warnings = check_cccd(collect, cccd, partial, sex)
+    got = id_number(cccd, partial, sex)
+    assert got == ((None, None, f"«{cccd}»: {collect.items[0]}", []) if collect.items else (cccd, None, None, warnings))
+
+
+def test_the_garbage_collector_is_back_on_after_an_import(db_path, tmp_path):
+    import gc
+
+    assert gc.isenabled()
+    run(xlsx(tmp_path / "a.xlsx", ROWS), "--commune", COMMUNE, "--db", db_path)
+    assert gc.isenabled()
+    run(xlsx(tmp_path / "b.xlsx", [_row(c3="31/02/1950")]), "--commune", COMMUNE, "--db", db_path)
+    assert gc.isenabled()

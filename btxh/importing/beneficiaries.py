@@ -3,7 +3,8 @@
 ``plan`` reads every row, validates it, matches it against the registry and returns an
 :class:`~btxh.importing.Outcome` saying, row by row, what would be inserted, updated or
 left unchanged — or the problems that refuse the whole file. ``apply`` writes a plan in one
-transaction with an audit row per record. Re-importing a file changes nothing.
+transaction, audited (ADR 011: the inserted rows whole, in blocks of one commune). Re-importing a
+file changes nothing.
 
 A row is a person in a category under a decision (docs/decisions/011-imports.md): a new
 person gets a ``persons`` row; a category the person does not hold yet gets a membership
@@ -17,15 +18,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-import vn_ident
 from sqlite_utils import Database
 
 from .. import clock
 from ..cases import LEGAL_BASIS_HUYEN, LEGAL_BASIS_XA
 from ..rules.dates import PartialDate, month_of, month_str
 from . import Outcome, sha256
-from .cells import fold, full_date, id_number, money, partial_date, text
-from .common import Transaction, big_cache, audit_rows, check_legacy, problem_at, record_batch, sheet_records
+from .cells import cccd_sex, fold, full_date, id_number, money, partial_date, text
+from .common import (Transaction, audit_rows, big_cache, check_legacy, gc_paused, problem_at, record_batch,
+                     sheet_records)
 from .table import Field
 from .units import Units, village_key, village_parts
 
@@ -125,7 +126,8 @@ def _normalise(cells: dict, ctx) -> tuple[dict, list[tuple[str | None, str]]]:
     """One row's cells → facts, and (field, explanation) for each problem. Pure given ctx."""
     p: list[tuple[str | None, str]] = []
     out: dict = {"warnings": []}
-    name = text(cells.get("full_name"))
+    t = {k: text(v) for k, v in cells.items()}  # each cell as text once
+    name = t.get("full_name", "")
     if not name:
         p.append(("full_name", "trống"))
     out["full_name"], out["name_key"] = name, name.lower()
@@ -134,14 +136,14 @@ def _normalise(cells: dict, ctx) -> tuple[dict, list[tuple[str | None, str]]]:
         birth_cell = cells["birth"]
         key = "birth"
     else:
-        male, female = text(cells.get("birth_male")), text(cells.get("birth_female"))
+        male, female = t.get("birth_male", ""), t.get("birth_female", "")
         if male and female:
             p.append(("birth_male", "ghi năm sinh ở cả cột Nam và cột Nữ: chỉ ghi ở một cột"))
         key = "birth_male" if male or not female else "birth_female"
         birth_cell = cells.get(key)
         sex = ("nam" if key == "birth_male" else "nu") if (male or female) else None
     birth = None
-    if text(birth_cell) == "":
+    if t.get(key, "") == "":
         p.append((key, "trống"))
     else:
         birth, problem = partial_date(birth_cell)
@@ -151,28 +153,29 @@ def _normalise(cells: dict, ctx) -> tuple[dict, list[tuple[str | None, str]]]:
             p.append((key, f"năm sinh {birth.year} không hợp lý"))
             birth = None
     out["birth"] = birth
-    sex_text = text(cells.get("sex"))
+    out["birth_s"] = str(birth) if birth is not None else None
+    sex_text = t.get("sex", "")
     if sex_text:
         sex = SEXES.get(fold(sex_text))
         if sex is None:
             p.append(("sex", f"«{sex_text}»: ghi «Nam» hoặc «Nữ»"))
     out["cccd"] = out["cmnd"] = None
-    if text(cells.get("cccd")):
+    if t.get("cccd", ""):
         cccd, cmnd, problem, warnings = id_number(cells["cccd"], birth, sex)
         if problem:
             p.append(("cccd", problem))
         out.update(cccd=cccd, cmnd=cmnd)
         out["warnings"] += warnings
-        if cccd and sex is None and (card := vn_ident.parse_cccd(cccd)):
-            sex = {"male": "nam", "female": "nu"}.get(str(getattr(card.gender, "value", card.gender)).lower())
+        if cccd and sex is None:
+            sex = cccd_sex(cccd[:6])
     if sex is None and not any(f in ("sex", "birth_male") for f, _ in p):
         p.append(("sex" if "sex" in cells else None,
                   "không rõ giới tính: thêm cột «Giới tính» (Nam/Nữ) hoặc ghi số CCCD"))
     out["sex"] = sex
-    legacy_col = "legacy_commune" in cells and text(cells["legacy_commune"]) and not text(cells.get("commune"))
+    legacy_col = "legacy_commune" in cells and t["legacy_commune"] and not t.get("commune", "")
     where = cells.get("legacy_commune") if legacy_col else cells.get("commune")
     commune, legacy, problem = ctx.units.resolve(where, default=ctx.commune, legacy_column=bool(legacy_col),
-                                                 district=text(cells.get("district")))
+                                                 district=t.get("district", ""))
     field = "legacy_commune" if legacy_col else ("commune" if "commune" in cells else None)
     if problem:
         p.append((field, problem))
@@ -182,9 +185,9 @@ def _normalise(cells: dict, ctx) -> tuple[dict, list[tuple[str | None, str]]]:
     elif ctx.scope is not None and not ctx.scope.includes(commune, ctx.units.province_of(commune)):
         p.append((field, f"tài khoản của bạn không được giao xã {commune} {ctx.units.communes[commune][0]}"))
     out["commune"], out["legacy"] = commune, legacy
-    village = text(cells.get("village"))
+    village = t.get("village", "")
     out["village"] = village_parts(village) if village else None
-    cat_text = text(cells.get("category"))
+    cat_text = t.get("category", "")
     category = level = None
     if not cat_text:
         p.append(("category", "trống"))
@@ -192,7 +195,7 @@ def _normalise(cells: dict, ctx) -> tuple[dict, list[tuple[str | None, str]]]:
         category, level, problem = ctx.categories.find(cat_text)
         if problem:
             p.append(("category", problem))
-    level_text = text(cells.get("level"))
+    level_text = t.get("level", "")
     if level_text:
         found = LEVELS.get(fold(level_text))
         if found is None:
@@ -209,16 +212,16 @@ def _normalise(cells: dict, ctx) -> tuple[dict, list[tuple[str | None, str]]]:
         out["warnings"].append("diện K4: hãy nhập các con đang nuôi trên trang hồ sơ, nếu không sẽ không được chi trả")
     out["category"], out["level"] = category, level
     out["amount"] = None
-    if text(cells.get("amount")):
+    if t.get("amount", ""):
         out["amount"], problem = money(cells["amount"])
         if problem:
             p.append(("amount", problem))
-    number = text(cells.get("decision_number"))
+    number = t.get("decision_number", "")
     if not number:
         p.append(("decision_number", "trống"))
     out["decision_number"] = number
     signed = None
-    if text(cells.get("decision_date")) == "":
+    if t.get("decision_date", "") == "":
         p.append(("decision_date", "trống"))
     else:
         signed, problem = full_date(cells["decision_date"])
@@ -231,14 +234,15 @@ def _normalise(cells: dict, ctx) -> tuple[dict, list[tuple[str | None, str]]]:
             p.append(("decision_date", f"ngày {signed:%d/%m/%Y} trước ngày sinh"))
     out["signed"] = signed
     start = None
-    if text(cells.get("start_month")):
+    if t.get("start_month", ""):
         start, problem = _month(cells["start_month"])
         if problem:
             p.append(("start_month", problem))
     elif signed:
         start = month_str(month_of(signed))
     out["start_month"] = start
-    out["signer"] = text(cells.get("signer")) or NO_SIGNER
+    out["signer"] = t.get("signer", "") or NO_SIGNER
+    out["person_key"] = ("cccd", out["cccd"]) if out["cccd"] else ("nb", out["name_key"], out["birth_s"], commune)
     return out, p
 
 
@@ -252,6 +256,11 @@ class _Ctx:
 def plan(db: Database, data: bytes, filename: str, *, commune: str | None = None, scope=None,
          progress=None, book=None) -> Outcome:
     """Read, validate and match a beneficiary list; nothing is written."""
+    with gc_paused():
+        return _plan(db, data, filename, commune=commune, scope=scope, progress=progress, book=book)
+
+
+def _plan(db, data, filename, *, commune, scope, progress, book) -> Outcome:
     from importers import read  # noqa: PLC0415
 
     book = book or read(data, filename)
@@ -289,10 +298,6 @@ def _problem(filename, sheet, number, message):
     return Problem(filename, sheet, number, None, None, message)
 
 
-def _person_key(f: dict):
-    return ("cccd", f["cccd"]) if f["cccd"] else ("nb", f["name_key"], str(f["birth"]), f["commune"])
-
-
 def _duplicates(book, rows, outcome) -> None:
     """Rows about the same person: the same category twice, or facts that disagree."""
     by_key: dict = {}
@@ -301,7 +306,7 @@ def _duplicates(book, rows, outcome) -> None:
         if bad:
             continue
         here = (sheet, number)
-        for other_sheet, other_number, g in by_key.get(_person_key(f), []):
+        for other_sheet, other_number, g in by_key.get(f["person_key"], []):
             where = f"dòng {other_number}" + (f" (trang «{other_sheet}»)" if other_sheet != sheet else "")
             if g["category"] == f["category"]:
                 outcome.problems.append(problem_at(book, sheet, names, columns, number,
@@ -309,13 +314,13 @@ def _duplicates(book, rows, outcome) -> None:
                                                    f"trùng với {where}: cùng người, cùng diện {f['category']} "
                                                    "(không tự gộp: xoá một dòng)"))
                 break
-            if (g["name_key"], str(g["birth"]), g["sex"], g["commune"]) != (f["name_key"], str(f["birth"]), f["sex"],
+            if (g["name_key"], g["birth_s"], g["sex"], g["commune"]) != (f["name_key"], f["birth_s"], f["sex"],
                                                                            f["commune"]):
                 outcome.problems.append(problem_at(book, sheet, names, columns, number, "cccd", cells,
                                                    f"cùng số CCCD với {where} nhưng khác họ tên, ngày sinh, giới "
                                                    "tính hoặc xã"))
                 break
-        nb = (f["name_key"], str(f["birth"]), f["commune"])
+        nb = (f["name_key"], f["birth_s"], f["commune"])
         for other_sheet, other_number, g in by_nb.get(nb, []):
             if g["cccd"] != f["cccd"]:
                 where = f"dòng {other_number}" + (f" (trang «{other_sheet}»)" if other_sheet != sheet else "")
@@ -323,7 +328,7 @@ def _duplicates(book, rows, outcome) -> None:
                                                    f"trùng họ tên, ngày sinh và xã với {where} nhưng khác số CCCD: "
                                                    "kiểm tra lại, hệ thống không tự gộp hai người"))
                 break
-        by_key.setdefault(_person_key(f), []).append((*here, f))
+        by_key.setdefault(f["person_key"], []).append((*here, f))
         by_nb.setdefault(nb, []).append((*here, f))
 
 
@@ -385,7 +390,7 @@ def _match(db, book, rows, outcome) -> None:
                 new_villages[vkey] = (kind, vname)
         person = by_cccd.get(f["cccd"]) if f["cccd"] else None
         if person is None:
-            same = by_nb.get((f["name_key"], str(f["birth"]), f["commune"]), [])
+            same = by_nb.get((f["name_key"], f["birth_s"], f["commune"]), [])
             if len(same) > 1:
                 conflict("full_name", f"trong sổ có {len(same)} người cùng họ tên, ngày sinh ở xã này (mã "
                                       f"{', '.join(str(s[0]) for s in same)}): ghi số CCCD để phân biệt")
@@ -395,14 +400,15 @@ def _match(db, book, rows, outcome) -> None:
                 conflict("cccd", f"trong sổ, {person[1]} (mã {person[0]}) cùng ngày sinh ở xã này có số CCCD "
                                  f"{person[4]}, khác số trong tệp: kiểm tra lại, hệ thống không tự gộp")
                 continue
-        elif person[1].lower() != f["name_key"] or person[3] != str(f["birth"]):
+        elif person[1].lower() != f["name_key"] or person[3] != f["birth_s"]:
             conflict("cccd", f"số CCCD này trong sổ là của «{person[1]}», sinh {person[3]} (mã {person[0]}): "
                              "kiểm tra lại họ tên, ngày sinh hoặc số CCCD")
             continue
         if person is None:
-            key = _person_key(f)
+            key = f["person_key"]
             first = key not in new_persons
-            new_persons.setdefault(key, {**f, "vkey": vkey})
+            f["vkey"] = vkey  # the row's own facts: no copy per row
+            new_persons.setdefault(key, f)
             memberships.append((key, f, label, number))
             outcome.actions.append((label, "them", f"{f['full_name']} ({f['category']}): người mới"
                                     + ("" if first else ", thêm diện")))
@@ -457,20 +463,16 @@ def _match(db, book, rows, outcome) -> None:
                        "updates": updates, "memberships": memberships}
 
 
-def _decision(f: dict, units: dict, filename: str, number: int, actor: str, now: str) -> dict:
+def _decision_values(f: dict, units: dict, filename: str, number: int, person_id: int, membership_id: int,
+                     actor: str, now: str) -> tuple:
+    """The grant decision of an imported row, in DECISION_FIELDS order (id left 0 for the caller)."""
     xa = f["signed"] >= COMMUNE_DECIDES_FROM
-    legacy_district = None
-    if f["legacy"] and not xa:
-        legacy_district = units.get(f["legacy"])
-    return {
-        "number": f["decision_number"], "kind": "grant", "program": "TCXH", "commune_code": f["commune"],
-        "legacy_commune_code": f["legacy"] if not xa else None, "legacy_district_code": legacy_district,
-        "signed_date": f["signed"].isoformat(), "signer_name": f["signer"],
-        "signer_title": "Chủ tịch UBND xã" if xa else "Chủ tịch UBND huyện",
-        "authority_level": "xa" if xa else "huyen", "start_month": f["start_month"], "amount": f["amount"],
-        "legal_basis": LEGAL_BASIS_XA if xa else LEGAL_BASIS_HUYEN,
-        "reason": f"Nhập từ danh sách «{filename}», dòng {number}", "created_at": now, "created_by": actor,
-    }
+    legacy_district = units.get(f["legacy"]) if f["legacy"] and not xa else None
+    return (0, f["decision_number"], "grant", "TCXH", person_id, membership_id, f["commune"],
+            f["legacy"] if not xa else None, legacy_district, f["signed"].isoformat(), f["signer"],
+            "Chủ tịch UBND xã" if xa else "Chủ tịch UBND huyện", "xa" if xa else "huyen", f["start_month"],
+            f["amount"], LEGAL_BASIS_XA if xa else LEGAL_BASIS_HUYEN,
+            f"Nhập từ danh sách «{filename}», dòng {number}", now, actor)
 
 
 PERSON_FIELDS = ("id", "full_name", "sex", "birth_date", "birth_precision", "birth_year", "cccd", "cmnd",
@@ -479,15 +481,34 @@ MS_FIELDS = ("id", "person_id", "commune_code", "category", "valid_from", "disab
 DECISION_FIELDS = ("id", "number", "kind", "program", "person_id", "membership_id", "commune_code",
                    "legacy_commune_code", "legacy_district_code", "signed_date", "signer_name", "signer_title",
                    "authority_level", "start_month", "amount", "legal_basis", "reason", "created_at", "created_by")
+AUDIT_CHUNK = 1000  # imported rows per audit row (ADR 011): one commune's rows, at most this many
 
 
-def _insert(conn, table: str, fields: tuple, rows: list[dict]) -> None:
-    conn.executemany(f"INSERT INTO {table} ({', '.join(fields)}) VALUES ({', '.join('?' * len(fields))})",
-                     [tuple(r[k] for k in fields) for r in rows])
+def _insert(conn, table: str, fields: tuple, rows: list[tuple]) -> None:
+    conn.executemany(f"INSERT INTO {table} ({', '.join(fields)}) VALUES ({', '.join('?' * len(fields))})", rows)
+
+
+def _columnar(fields: tuple, rows: list[tuple]) -> dict:
+    """Rows as an audit record: a column equal in every row once ("same"), the others as lists.
+
+    ``common.expand_rows`` turns the record back into one dict per row."""
+    same, varying = {}, []
+    for name, values in zip(fields, zip(*rows)):
+        if values.count(values[0]) == len(values):  # a column's values share one type (or None)
+            same[name] = values[0]
+        else:
+            varying.append((name, values))
+    return {"count": len(rows), "same": same, "columns": [n for n, _ in varying],
+            "rows": [list(r) for r in zip(*(v for _, v in varying))]}
 
 
 def apply(db: Database, outcome: Outcome, actor: str) -> Outcome:
     """Write a plan without problems, all or nothing; audited. Nothing to write: no write."""
+    with gc_paused():
+        return _apply(db, outcome, actor)
+
+
+def _apply(db: Database, outcome: Outcome, actor: str) -> Outcome:
     if outcome.problems:
         raise ValueError("a plan with problems is never written")
     w = outcome.payload
@@ -495,8 +516,11 @@ def apply(db: Database, outcome: Outcome, actor: str) -> Outcome:
         return outcome
     conn = db.conn
     now = clock.now_iso()
+    filename = outcome.filename
     legacy_districts = dict(conn.execute("SELECT code, district_code FROM legacy_communes").fetchall())
     with Transaction(conn), big_cache(conn):
+        communes = {f["commune"] for _, f, _, _ in w["memberships"]}
+        batch_id = record_batch(conn, outcome, actor, next(iter(communes)) if len(communes) == 1 else None)
         audit = []
         next_id = lambda table: conn.execute(f"SELECT coalesce(max(id), 0) + 1 FROM {table}").fetchone()[0]  # noqa
         vid = next_id("villages")
@@ -504,7 +528,7 @@ def apply(db: Database, outcome: Outcome, actor: str) -> Outcome:
         vrows = []
         for (commune, key), (kind, name) in w["new_villages"].items():
             row = {"id": vid, "commune_code": commune, "name": name, "kind": kind, "valid_from": "2025-07-01"}
-            vrows.append(row)
+            vrows.append(tuple(row.values()))
             village_ids[(commune, key)] = vid
             audit.append(("village_add", "villages", vid, commune, None, row))
             vid += 1
@@ -513,11 +537,8 @@ def apply(db: Database, outcome: Outcome, actor: str) -> Outcome:
         person_ids, prows = {}, []
         for key, f in w["persons"].items():
             b: PartialDate = f["birth"]
-            row = {"id": pid, "full_name": f["full_name"], "sex": f["sex"], "birth_date": str(b),
-                   "birth_precision": b.precision, "birth_year": b.year, "cccd": f["cccd"], "cmnd": f["cmnd"],
-                   "commune_code": f["commune"], "village_id": village_ids.get(f["vkey"]), "created_at": now,
-                   "updated_at": now}
-            prows.append(row)
+            prows.append((pid, f["full_name"], f["sex"], f["birth_s"], b.precision, b.year, f["cccd"], f["cmnd"],
+                          f["commune"], village_ids.get(f["vkey"]), now, now))
             person_ids[key] = pid
             pid += 1
         _insert(conn, "persons", PERSON_FIELDS, prows)
@@ -533,31 +554,31 @@ def apply(db: Database, outcome: Outcome, actor: str) -> Outcome:
                           {**before, **change}))
         mid, did = next_id("memberships"), next_id("decisions")
         mrows, drows = [], []
-        new_person_rows = {r["id"]: r for r in prows}
+        new_person_rows = {r[0]: r for r in prows}
+        chunks: dict[str, list] = {}  # commune → [(source row, person row or None, membership, decision)]
         for key, f, label, number in w["memberships"]:
             person_id = key if isinstance(key, int) else person_ids[key]
-            ms = {"id": mid, "person_id": person_id, "commune_code": f["commune"], "category": f["category"],
-                  "valid_from": f"{f['start_month']}-01", "disability_level": f["level"],
-                  "hiv_positive": 1 if f["category"] in ("K3", "K8") else 0,
-                  "note": f"Nhập từ danh sách «{outcome.filename}», dòng {number}"}
-            decision = {"id": did, "person_id": person_id, "membership_id": mid,
-                        **_decision(f, legacy_districts, outcome.filename, number, actor, now)}
+            note = f"Nhập từ danh sách «{filename}», dòng {number}"
+            ms = (mid, person_id, f["commune"], f["category"], f"{f['start_month']}-01", f["level"],
+                  1 if f["category"] in ("K3", "K8") else 0, note)
+            decision = (did, *_decision_values(f, legacy_districts, filename, number, person_id, mid, actor,
+                                               now)[1:])
             mrows.append(ms)
             drows.append(decision)
-            # one audit row per imported row: the person (when new), the membership and the decision
-            person_row = new_person_rows.pop(person_id, None)
-            after = {"membership": ms, "decision": decision, "source": f"{outcome.filename}, dòng {number}"}
-            if person_row is not None:
-                audit.append(("import_person_add", "persons", person_id, f["commune"], None,
-                              {"person": person_row, **after}))
-            else:
-                audit.append(("import_membership_add", "memberships", mid, f["commune"], None, after))
+            chunks.setdefault(f["commune"], []).append((number, new_person_rows.pop(person_id, None), ms, decision))
             mid += 1
             did += 1
         _insert(conn, "memberships", MS_FIELDS, mrows)
         _insert(conn, "decisions", DECISION_FIELDS, drows)
+        # the inserted rows, whole, in audit rows of one commune and at most AUDIT_CHUNK imported rows
+        for commune, items in chunks.items():
+            for i in range(0, len(items), AUDIT_CHUNK):
+                part = items[i:i + AUDIT_CHUNK]
+                audit.append(("import_rows", "import_batches", batch_id, commune, None, {
+                    "file": filename, "source_rows": [n for n, _, _, _ in part],
+                    "persons": _columnar(PERSON_FIELDS, [p for _, p, _, _ in part if p is not None]),
+                    "memberships": _columnar(MS_FIELDS, [m for _, _, m, _ in part]),
+                    "decisions": _columnar(DECISION_FIELDS, [d for _, _, _, d in part])}))
         audit_rows(conn, actor, audit)
-        communes = {f["commune"] for _, f, _, _ in w["memberships"]}
-        record_batch(conn, outcome, actor, communes.pop() if len(communes) == 1 else None)
     outcome.written = True
     return outcome

@@ -13,6 +13,8 @@ import re
 import unicodedata
 from functools import lru_cache
 
+import vn_ident
+
 from ..cases import check_cccd, parse_birth
 from ..rules.dates import PartialDate
 
@@ -30,7 +32,17 @@ _VNI_PAIR = re.compile(r"[aeouyAEOUY][ùøûõïâêôöùåäã]|[oO]ô|[uU]ö"
 
 def text(value) -> str:
     """A cell as NFC text with single spaces; numbers without a trailing .0."""
-    if value.__class__ is str:
+    cls = value.__class__
+    if cls is int:
+        return str(value)
+    if cls is float and value.is_integer():
+        return str(int(value))
+    if cls is dt.datetime:
+        value = value.date()
+        cls = dt.date
+    if cls is dt.date and value.year >= 1000:
+        return f"{value.day:02d}/{value.month:02d}/{value.year}"
+    if cls is str:
         if not value:
             return ""
         if (value[0] != " " and value[-1] != " " and "  " not in value and "\n" not in value
@@ -92,7 +104,18 @@ def _serial(number: float) -> dt.date | None:
 
 
 def partial_date(value) -> tuple[PartialDate | None, str | None]:
-    """A birth date cell → (PartialDate, None) or (None, explanation)."""
+    """A birth date cell → (PartialDate, None) or (None, explanation).
+
+    Cached by value and type: a list repeats the same dates (decision dates above all), and
+    the answer is immutable (PartialDate is frozen), so one parse serves every row."""
+    try:
+        return _partial_date(value)
+    except TypeError:  # an unhashable cell: never from our readers, parse it anyway
+        return _partial_date.__wrapped__(value)
+
+
+@lru_cache(maxsize=131072, typed=True)
+def _partial_date(value) -> tuple[PartialDate | None, str | None]:
     if isinstance(value, dt.datetime):
         value = value.date()
     if isinstance(value, dt.date):
@@ -122,6 +145,14 @@ def partial_date(value) -> tuple[PartialDate | None, str | None]:
 
 def full_date(value) -> tuple[dt.date | None, str | None]:
     """A date that must name the day (a decision's date)."""
+    try:
+        return _full_date(value)
+    except TypeError:
+        return _full_date.__wrapped__(value)
+
+
+@lru_cache(maxsize=131072, typed=True)
+def _full_date(value) -> tuple[dt.date | None, str | None]:
     found, problem = partial_date(value)
     if problem:
         return None, problem
@@ -164,12 +195,33 @@ def id_number(value, birth: PartialDate | None, sex: str | None) -> tuple[str | 
         return None, None, f"«{text(value)}» không phải số định danh", []
     if s.isdigit() and len(s) == 9:
         return None, s, None, []
-    collect = _Collect()
-    warnings = check_cccd(collect, s, birth, sex or "")
-    if collect.items:
-        problem = f"«{text(value)}»: {collect.items[0]}"
+    if len(s) == 12 and s.isdigit():
+        # province, century, sex and birth year are the first six digits: the last six never
+        # change the answer, so one check serves every card of the same prefix, year and sex
+        item, warnings = _check_prefix(s[:6], birth.year if birth is not None else None, sex or "")
+    else:
+        collect = _Collect()
+        warnings = check_cccd(collect, s, birth, sex or "")
+        item = collect.items[0] if collect.items else None
+    if item:
+        problem = f"«{text(value)}»: {item}"
         if s.isdigit() and len(s) == 11:
             problem += ("; có thể Excel đã bỏ số 0 ở đầu — hãy định dạng cột là «Text» (Văn bản) "
                         "và nhập lại đủ 12 chữ số")
         return None, None, problem, []
-    return s, None, None, warnings
+    return s, None, None, list(warnings)
+
+
+@lru_cache(maxsize=65536)
+def _check_prefix(prefix: str, birth_year: int | None, sex: str) -> tuple[str | None, tuple[str, ...]]:
+    collect = _Collect()
+    birth = PartialDate(birth_year) if birth_year is not None else None
+    warnings = check_cccd(collect, prefix + "000000", birth, sex)
+    return (collect.items[0] if collect.items else None), tuple(warnings)
+
+
+@lru_cache(maxsize=4096)
+def cccd_sex(prefix: str) -> str | None:
+    """"nam"/"nu" from a CCCD's fourth digit (its first six digits given), or None."""
+    card = vn_ident.parse_cccd(prefix + "000000")
+    return card and {"male": "nam", "female": "nu"}.get(str(getattr(card.gender, "value", card.gender)).lower())

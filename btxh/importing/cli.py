@@ -15,6 +15,7 @@ import click
 
 from .. import store
 from . import ACTION_LABELS, FileRefused, Outcome, read
+from .common import gc_paused
 
 DEFAULT_DB = "btxh.db"
 MAX_ACTIONS_SHOWN = 2000
@@ -77,7 +78,8 @@ def _run(module, path: str, db: str, dry_run: bool, actor: str, **options) -> No
     database = _database(db)
     started = time.perf_counter()
     try:
-        book = read(data, Path(path).name)
+        with gc_paused():  # the workbook's cells: a million objects the collector need not walk
+            book = read(data, Path(path).name)
         total = sum(len(s.rows) for s in book.sheets)
         with click.progressbar(length=total, label="Đọc và kiểm tra", file=sys.stderr,
                                show_pos=True) as bar:

@@ -150,13 +150,21 @@ def missing(header: Header, fields: list[Field], required: list[tuple[str, ...]]
 
 
 def is_blank(row: list) -> bool:
-    return all(c is None or c == "" or (isinstance(c, str) and not c.strip()) for c in row)
+    for c in row:
+        if c is None or c == "":
+            continue
+        if c.__class__ is not str or c.strip():
+            return False
+    return True
 
 
 def records(sheet: Sheet, header: Header, name_key: str):
     """(row number, {field: raw cell}) for each data row; blank rows, the "(1) (2) …"
     numbering row and the signature footer are skipped. Yields ("blank", n) markers too."""
     width = max(header.columns.values()) + 1
+    keys = tuple(header.columns)
+    picks = tuple(header.columns.values())
+    name_col = header.columns.get(name_key)
     for i in range(header.row + 1, len(sheet.rows)):
         row = sheet.rows[i]
         if is_blank(row):
@@ -164,10 +172,13 @@ def records(sheet: Sheet, header: Header, name_key: str):
             continue
         if len(row) < width:
             row = list(row) + [""] * (width - len(row))
-        name_cell = text(row[header.columns[name_key]]) if name_key in header.columns else ""
+        name_cell = text(row[name_col]) if name_col is not None else ""
         if _NUMBERING.match(name_cell) and all(_NUMBERING.match(text(c)) or text(c) == "" for c in row):
             continue
-        first = next((text(c) for c in row if text(c)), "")
-        if (fold(first) + " ").startswith(FOOTER_WORDS) and not _NUMBERING.match(first):
-            break
-        yield i + 1, {k: row[c] for k, c in header.columns.items()}
+        first = next(c for c in row if c is not None and c != "" and (c.__class__ is not str or c.strip()))
+        # a number (the STT column) never starts a footer: only text is folded and compared
+        if first.__class__ is not int and first.__class__ is not float:
+            first = text(first)
+            if (fold(first) + " ").startswith(FOOTER_WORDS) and not _NUMBERING.match(first):
+                break
+        yield i + 1, dict(zip(keys, [row[c] for c in picks]))
