@@ -1,13 +1,16 @@
 """Report benchmark on a copy of the national synthetic set (3.5 M beneficiaries, 3,321 communes).
 
     .venv/bin/python bench/bench_reports.py --prepare   # once: copy, migrate, six payroll months
+    .venv/bin/python bench/bench_reports.py --summaries # the summaries' cost on the latest closed run
     .venv/bin/python bench/bench_reports.py [--runs 5]  # medians per report, province and national
 
 ``--prepare`` copies bench/out/national/btxh.db to bench/out/reports/btxh.db (never touching
 the original), applies the migrations and runs the payroll for 2026-07 … 2026-12 (each closed
-but the last), timing each run and, separately, the summary step of the last one (what the
-reports add to a payroll run). The measurement then times, for the province closest to
-100,000 beneficiaries and for the whole country, period 2026-H2:
+but the last), timing each run and close, then ``--summaries``. ``--summaries`` times, on the
+latest closed run and inside a transaction that is rolled back, the cells summary (what the
+reports add to a payroll run) and the budget projection (what they add to its close). The
+measurement then times, for the province closest to 100,000 beneficiaries and for the whole
+country, period 2026-H2:
 
 * each form page's computation (btxh.reports.build: figures + rows; what the page, CSV and
   XLSX share) and the XLSX rendering of 10a;
@@ -61,16 +64,46 @@ def prepare(out: dict) -> None:
         result = payroll.run(db, month)
         runs[month] = {"seconds": round(time.perf_counter() - started, 2), "lines": sum(result.lines.values())}
         if month != MONTHS[-1]:
+            started = time.perf_counter()
             payroll.close(db, month)
+            runs[month]["close_seconds"] = round(time.perf_counter() - started, 2)
         print(month, runs[month], flush=True)
     out["payroll_runs"] = runs
-    last = db.execute("SELECT id FROM payroll_runs WHERE month = ?", [MONTHS[-1]]).fetchone()[0]
-    engine = payroll.engine_for(db)
-    started = time.perf_counter()
-    with db.atomic():
-        summary.summarise_run(db, engine, last)
-    out["summary_of_one_national_run_seconds"] = round(time.perf_counter() - started, 2)
     db.conn.close()
+    summaries(out)
+
+
+def summaries(out: dict) -> None:
+    """The cells summary and the budget projection of the latest closed run, rolled back."""
+    db = store.open_db(COPY, create=False)
+    migrations.apply(db)
+    run_id, lines = db.execute("SELECT id, (SELECT count(*) FROM ledger WHERE run_id = r.id) FROM payroll_runs r"
+                               " WHERE status = 'closed' ORDER BY month DESC, id DESC LIMIT 1").fetchone()
+    first = db.execute("SELECT min(id) FROM ledger WHERE run_id = ?", [run_id]).fetchone()[0]
+    engine = payroll.engine_for(db)
+    result = {"run_id": run_id, "lines": lines, "load_before": _load()}
+    db.conn.execute("BEGIN")
+    try:
+        started = time.perf_counter()
+        summary.summarise_run(db, engine, run_id, first)  # as the payroll run calls it
+        result["cells_seconds"] = round(time.perf_counter() - started, 2)
+        started = time.perf_counter()
+        summary.summarise_budget(db, engine, run_id)      # as payroll close calls it
+        result["budget_seconds"] = round(time.perf_counter() - started, 2)
+    finally:
+        db.conn.execute("ROLLBACK")
+    result["load_after"] = _load()
+    out["summaries_of_one_national_run"] = result
+    print(json.dumps(result), flush=True)
+    db.conn.close()
+
+
+def _load() -> str:
+    """The 1-, 5- and 15-minute load averages (another benchmark may share the machine)."""
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "?"
 
 
 def _median(fn, runs: int) -> float:
@@ -106,6 +139,7 @@ def measure(runs: int, out: dict) -> None:
             names = set(query.get("params", []))
             r[f"query_{name}"] = _median(
                 lambda: conn.execute(query["sql"], {k: v for k, v in params.items() if k in names}).fetchall(), runs)
+        r["load"] = _load()
         results[label] = r
         print(label, json.dumps(r, indent=1), flush=True)
     out["medians_seconds"] = results
@@ -115,12 +149,16 @@ def measure(runs: int, out: dict) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--prepare", action="store_true", help="copy, migrate and run six payroll months first")
+    parser.add_argument("--summaries", action="store_true",
+                        help="time the cells summary and the budget projection of the latest closed run")
     parser.add_argument("--runs", type=int, default=5, help="runs per measurement (median)")
     args = parser.parse_args()
     target = ROOT / "bench" / "out" / "reports.json"
     out = json.loads(target.read_text()) if target.exists() else {}
     if args.prepare:
         prepare(out)
+    elif args.summaries:
+        summaries(out)
     else:
         measure(args.runs, out)
     target.write_text(json.dumps(out, indent=2, ensure_ascii=False))

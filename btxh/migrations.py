@@ -813,3 +813,38 @@ def apply(db: Database) -> list[str]:
     pending = [m.name for m in migrations.pending(db)]
     migrations.apply(db)
     return pending
+
+
+REPORT_BUDGET_DDL = """
+-- The next year's budget projection moves out of the payroll run into the close
+-- (docs/decisions/010-reports.md §4, §6): which closed runs have their projection in report_budget
+CREATE TABLE report_budget_runs (
+    run_id INTEGER PRIMARY KEY,
+    month TEXT NOT NULL,
+    computed_at TEXT NOT NULL
+);
+CREATE TRIGGER report_budget_run_deleted AFTER DELETE ON payroll_runs
+BEGIN
+    DELETE FROM report_budget_runs WHERE run_id = OLD.id;
+END;
+"""
+
+
+@migrations()
+def m011_report_budget_at_close(db: Database) -> None:
+    from .reports import summary
+
+    _run(db, REPORT_BUDGET_DDL)
+    # open runs' projections were written by their run: a budget is now a closed run's only
+    db.execute("DELETE FROM report_budget WHERE run_id IN (SELECT id FROM payroll_runs WHERE status <> 'closed')")
+    # closed runs summarised before: their projection is already there (made by the run)
+    db.execute("""INSERT INTO report_budget_runs (run_id, month, computed_at)
+                  SELECT r.run_id, r.month, r.summarised_at FROM report_runs r JOIN payroll_runs p ON p.id = r.run_id
+                  WHERE p.status = 'closed' AND EXISTS (SELECT 1 FROM report_budget g WHERE g.run_id = r.run_id)""")
+    missing = [r[0] for r in db.execute("SELECT id FROM payroll_runs WHERE status = 'closed'"
+                                        " AND id NOT IN (SELECT run_id FROM report_budget_runs) ORDER BY id")]
+    if missing:
+        from .payroll.run import engine_for
+        engine = engine_for(db)
+        for run_id in missing:
+            summary.summarise_budget(db, engine, run_id)

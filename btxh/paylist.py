@@ -28,6 +28,7 @@ from typing import Iterable
 import vn_money
 from sqlite_utils import Database
 
+from . import xlsx
 from .scoping import Scope
 from .serving import STATIC, TEMPLATES
 
@@ -369,42 +370,15 @@ def to_html(pl: PaymentList) -> str:
 
 
 _WIDTHS = (6, 26, 8, 18, 26, 14, 13, 15, 14, 42, 16)
-_MONEY = "#,##0"
+_MONEY = xlsx.MONEY
 
 
 def to_xlsx(pl: PaymentList) -> bytes:
     """The list as the commune prints it: national heading, merged two-row header, village
     subtotals, total and total in words, recoveries apart, signatures; A4 landscape."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Border, Font, Side
-    from openpyxl.utils import get_column_letter
-
-    wb = Workbook()
-    ws = wb.active
-    ws.title = pl.month
-    wb.properties.title = f"Danh sách chi trả {pl.month_label.lower()} — {pl.commune_name}"
-    wb.properties.creator = "btxh"
+    sheet = xlsx.Sheet(pl.month, f"Danh sách chi trả {pl.month_label.lower()} — {pl.commune_name}")
+    ws, put, centre, wrap = sheet.ws, sheet.put, sheet.centre, sheet.wrap
     last = len(COLUMNS)
-    thin = Side(style="thin")
-    box = Border(left=thin, right=thin, top=thin, bottom=thin)
-    centre = Alignment(horizontal="center", vertical="center", wrap_text=True)
-    wrap = Alignment(vertical="center", wrap_text=True)
-    base_font = "Times New Roman"
-
-    def put(row, col, value=None, *, to=None, bold=False, italic=False, size=11, align=None,
-            fmt=None, border=False):
-        cell = ws.cell(row=row, column=col, value=value)
-        cell.font = Font(name=base_font, bold=bold, italic=italic, size=size)
-        if align is not None:
-            cell.alignment = align
-        if fmt:
-            cell.number_format = fmt
-        if to and to > col:
-            ws.merge_cells(start_row=row, start_column=col, end_row=row, end_column=to)
-        if border:
-            for c in range(col, (to or col) + 1):
-                ws.cell(row=row, column=c).border = box
-        return cell
 
     put(1, 1, f"UBND {pl.commune_name.upper()}", to=4, bold=True, align=centre)
     put(1, 6, "CỘNG HOÀ XÃ HỘI CHỦ NGHĨA VIỆT NAM", to=last, bold=True, align=centre)
@@ -478,22 +452,12 @@ def to_xlsx(pl: PaymentList) -> bytes:
         put(row, col, title, to=to, bold=True, align=centre)
         put(row + 1, col, note, to=to, italic=True, align=centre)
 
-    for col, width in enumerate(_WIDTHS, start=1):
-        ws.column_dimensions[get_column_letter(col)].width = width
-    ws.freeze_panes = ws.cell(row=head + 2, column=1)
-    ws.print_title_rows = f"{head}:{head + 1}"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.widths(_WIDTHS)
+    sheet.print_a4("landscape", f"{head}:{head + 1}", (head + 2, 1))
     ws.page_margins.left = ws.page_margins.right = 0.4
     ws.page_margins.top = ws.page_margins.bottom = 0.5
     ws.print_options.horizontalCentered = True
-    ws.oddFooter.center.text = "Trang &P/&N"
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return sheet.save()
 
 
 def render(pl: PaymentList, fmt: str) -> bytes:

@@ -168,10 +168,18 @@ def test_10a_of_one_commune_equals_its_ledger(province_ds, tmp_path):
     db.conn.close()
 
 
-def test_rerunning_an_open_month_replaces_its_summary(reports_path, tmp_path):
+@pytest.fixture
+def demo_copy(reports_path, tmp_path):
+    """A copy of the demo with three payroll months, for a test that writes."""
     path = tmp_path / "btxh.db"
     shutil.copy(reports_path[0], path)
     db = store.open_db(path)
+    yield db
+    db.conn.close()
+
+
+def test_rerunning_an_open_month_replaces_its_summary(demo_copy):
+    db = demo_copy
     db.execute("UPDATE persons SET sex = CASE sex WHEN 'nam' THEN 'nu' ELSE 'nam' END"
                " WHERE id IN (SELECT person_id FROM ledger WHERE month = '2026-11' LIMIT 5)")
     payroll.run(db, "2026-11")
@@ -185,19 +193,15 @@ def test_rerunning_an_open_month_replaces_its_summary(reports_path, tmp_path):
     carers = sum(v for (leaf, sex), v in fig.persons.items() if leaf.startswith("II."))
     assert total.total == len(people) + carers
     assert total.male == sum(v for (leaf, sex), v in fig.persons.items() if sex == "nam")
-    db.conn.close()
 
 
-def test_a_run_without_summary_is_refused_not_shown_short(reports_path, tmp_path):
-    path = tmp_path / "btxh.db"
-    shutil.copy(reports_path[0], path)
-    db = store.open_db(path)
+def test_a_run_without_summary_is_refused_not_shown_short(demo_copy):
+    db = demo_copy
     db.execute("DELETE FROM report_runs WHERE month = '2026-10'")
     with pytest.raises(periods.ReportError, match="btxh report rebuild"):
         build.figures(db, periods.parse("2026-H2"), build.where_for(db, Scope(everything=True)))
     summary.rebuild(db)
     assert build.figures(db, periods.parse("2026-H2"), build.where_for(db, Scope(everything=True))).total_money > 0
-    db.conn.close()
 
 
 def test_layout_tables_match_the_forms(reports_path):
@@ -275,7 +279,7 @@ def test_budget_query_equals_the_budget_page(rds):
 
 
 def test_budget_projects_age_steps_and_known_stops(ref_db):
-    """A K1 child turning 4 in March 2027 drops from 2.5 to 1.5; a K7 child turning 3 in May
+    """Projected at the close, not by the run. A K1 child turning 4 in March 2027 drops from 2.5 to 1.5; a K7 child turning 3 in May
     2027 is paid through May; a K6 adult with a stop decision from 2027-07 stops then."""
     db = ref_db
     now = "2026-11-01T00:00:00Z"
@@ -292,12 +296,67 @@ def test_budget_projects_age_steps_and_known_stops(ref_db):
                                 "signer_title": "Chủ tịch", "authority_level": "xa", "start_month": "2026-01",
                                 "stop_month": "2027-07" if name == "c" else None, "legal_basis": "ND 20",
                                 "created_at": now, "created_by": "test"})
-    payroll.run(db, "2026-11")
+    run_id = payroll.run(db, "2026-11").run_id
+    assert db.execute("SELECT count(*) FROM report_budget").fetchone()[0] == 0  # not the run's work
+    payroll.close(db, "2026-11")
+    assert db.execute("SELECT run_id FROM report_budget_runs").fetchall() == [(run_id,)]
     budget = {(c, m): (n, t) for c, m, n, t in db.execute(
         "SELECT category, month, persons, tenths FROM report_budget")}
     assert budget[("K1", "2027-02")] == (1, 25) and budget[("K1", "2027-03")] == (1, 15)
     assert budget[("K7", "2027-05")] == (1, 15) and budget[("K7", "2027-06")] == (0, 0)
     assert budget[("K6", "2027-06")] == (1, 15) and budget[("K6", "2027-07")] == (0, 0)
+
+
+@pytest.mark.parametrize("period,snapshot", [
+    ("2026-H2", "2026-10"),   # 2026-11 is open: it may still be re-run
+    ("2026-11", "2026-10"),   # a month with only an open run: the last closed month before it
+    ("2026-09", "2026-09"),
+    ("2026", "2026-10"),
+], ids=["half-with-open-month", "open-month", "closed-month", "year"])
+def test_budget_comes_from_the_last_closed_month(rds, period, snapshot):
+    cookie = rds["cookies"]["r_pt"]
+    query = get(rds["ds"], f"/phan_tich/du_toan_nam_sau.json?_shape=objects&period={period}&muc_chuan_moi=",
+                cookie).json()["rows"]
+    assert query and {r["thang_co_so"] for r in query} == {snapshot}
+    db = store.open_db(rds["ds"].databases["btxh"].path)
+    where = build.where_for(db, Scope(everything=True))
+    assert build.budget_snapshot(db, periods.parse(period), where) == snapshot
+    run_id = db.execute("SELECT id FROM payroll_runs WHERE month = ?", [snapshot]).fetchone()[0]
+    january = db.execute("SELECT sum(persons) FROM report_budget WHERE run_id = ? AND month = '2027-01'",
+                         [run_id]).fetchone()[0]
+    year, rows = build.budget(db, periods.parse(period), where)
+    assert year == 2027 and sum(r.persons_first for r in rows) == january > 0
+    db.conn.close()
+
+
+def test_closed_run_without_its_budget_is_refused_not_shown_short(demo_copy):
+    db = demo_copy
+    db.execute("DELETE FROM report_budget_runs WHERE month = '2026-10'")
+    where = build.where_for(db, Scope(everything=True))
+    with pytest.raises(periods.ReportError, match="btxh report rebuild"):
+        build.budget(db, periods.parse("2026-H2"), where)
+    before = db.execute("SELECT count(*), sum(tenths) FROM report_budget").fetchone()
+    summary.rebuild(db)
+    assert db.execute("SELECT count(*), sum(tenths) FROM report_budget").fetchone() == before
+    assert db.execute("SELECT month FROM report_budget_runs ORDER BY 1").fetchall() == [("2026-09",), ("2026-10",)]
+    assert build.budget(db, periods.parse("2026-H2"), where)[1]
+
+
+@pytest.mark.parametrize("month", ["2026-09", "2026-11"], ids=["closed", "open-with-arrears"])
+def test_cells_are_the_same_whether_looked_up_per_person_or_scanned(demo_copy, month, monkeypatch):
+    """A national run scans memberships, poverty and care once; a scoped run looks up its
+    people: both must give the same cells."""
+    db = demo_copy
+    run_id = db.execute("SELECT id FROM payroll_runs WHERE month = ?", [month]).fetchone()[0]
+    cells = {}
+    for whole in (True, False):
+        monkeypatch.setattr(summary, "_is_whole", lambda conn, run_id: whole)
+        with db.atomic():
+            summary.summarise_run(db, None, run_id)
+        cells[whole] = db.execute("SELECT * FROM report_cells WHERE run_id = ? ORDER BY 1, 2, 3, 4, 5, 6",
+                                  [run_id]).fetchall()
+    assert cells[True] == cells[False] and cells[True]
+    assert {leaf for _, _, _, leaf, *_ in cells[True]} >= {"I.5.2.n", "I.5.2.k", "II.3", "V"}
 
 
 # -- pages, exports, access ----------------------------------------------------------

@@ -353,6 +353,7 @@ def close(db: Database, month: str, *, actor: str = "btxh-cli") -> list[int]:
     if not runs:
         raise PayrollError(f"Không có kỳ chi trả tháng {month} nào đang mở để chốt. Không có gì được ghi.")
     now = clock.now_iso()
+    engine = engine_for(db)
     with db.atomic():
         for run_id, scope_json in runs:
             db.execute("""
@@ -369,6 +370,7 @@ def close(db: Database, month: str, *, actor: str = "btxh-cli") -> list[int]:
                            f"commune_code IN ({','.join('?' * len(codes))}))", codes)
             db.execute("UPDATE payroll_runs SET status = 'closed', closed_at = ?, closed_by = ? WHERE id = ?",
                        [now, actor, run_id])
+            report_summary.summarise_budget(db, engine, run_id)  # next year's projection (ADR 010 §6)
             store.audit(db, actor=actor, action="payroll_close", table="payroll_runs", row_id=run_id,
                         before={"status": "open"}, after={"status": "closed"})
     return [r[0] for r in runs]

@@ -230,18 +230,47 @@ def _half_up(numerator: int, denominator: int) -> int:
     return (numerator + denominator // 2) // denominator
 
 
+_BUDGET_SNAPSHOT = """
+SELECT max(r.month) FROM payroll_runs r
+WHERE r.status = 'closed' AND r.month <= ? AND EXISTS (SELECT 1 FROM report_cells c WHERE c.run_id = r.id AND {where})
+"""
+
+# the run a commune's budget comes from: its latest closed run of the snapshot month (as btxh.paylist)
+_BUDGET_BEST = """
+WITH rc AS (SELECT DISTINCT c.commune_code, c.run_id FROM report_cells c JOIN payroll_runs r ON r.id = c.run_id
+            WHERE c.month = ? AND r.status = 'closed' AND {where}),
+best AS (SELECT rc.commune_code, rc.run_id, row_number() OVER (
+            PARTITION BY rc.commune_code ORDER BY r.created_at DESC, r.id DESC) AS rn
+         FROM rc JOIN payroll_runs r ON r.id = rc.run_id)
+"""
+
+
+def budget_snapshot(db, period: Period, where: Where) -> str | None:
+    """The month the budget is projected from: the last month up to the end of ``period``
+    with a closed run for these communes (an open run may still be re-run: ADR 010 §6)."""
+    clause, params = where.cells_sql("c.commune_code")
+    return db.execute(_BUDGET_SNAPSHOT.format(where=clause), [period.last, *params]).fetchone()[0]
+
+
 def budget(db, period: Period, where: Where, new_base: int | None = None) -> tuple[int | None, list[BudgetRow]]:
-    """(year, rows): the next calendar year after the period's last month with a run, per
-    program and category; ``new_base`` (đồng) replaces the base of TCXH and CSND where it is
-    higher (a province's own higher base is kept). ``current``/``expected`` are
-    Σ tenths × base / 10 per commune and month, rounded half up to the đồng."""
-    fig_where, params = where.cells_sql()
+    """(year, rows): the calendar year after the snapshot month (``budget_snapshot``), per
+    program and category, from the projection each closed run got at its close;
+    ``new_base`` (đồng) replaces the base of TCXH and CSND where it is higher (a province's
+    own higher base is kept). ``current``/``expected`` are Σ tenths × base / 10 per commune
+    and month, rounded half up to the đồng."""
     _check_summaries(db, period)
-    head = _BEST.format(where=fig_where)
-    args = [period.first, period.last, *params]
-    snap = db.execute(head + "SELECT max(month) FROM best WHERE rn = 1", args).fetchone()[0]
+    snap = budget_snapshot(db, period, where)
     if snap is None:
         return None, []
+    clause, params = where.cells_sql("c.commune_code")
+    head = _BUDGET_BEST.format(where=clause)
+    args = [snap, *params]
+    missing = [r[0] for r in db.execute(
+        head + "SELECT DISTINCT run_id FROM best WHERE rn = 1"
+        " AND run_id NOT IN (SELECT run_id FROM report_budget_runs) ORDER BY 1", args)]
+    if missing:
+        raise ReportError(f"Chưa có dự toán của kỳ {', '.join(map(str, missing))} (tháng {snap}): chạy "
+                          "`btxh report rebuild` rồi xem lại. Báo cáo không hiển thị số liệu thiếu.")
     labels = dict(db.execute("SELECT code, label FROM categories").fetchall())
     order = dict(db.execute("SELECT code, sort_order FROM categories").fetchall())
     year = int(snap[:4]) + 1
@@ -249,7 +278,7 @@ def budget(db, period: Period, where: Where, new_base: int | None = None) -> tup
     for program, category, month, persons, tenths, base in db.execute(
             head + "SELECT g.program, g.category, g.month, sum(g.persons), sum(g.tenths), g.base"
             " FROM best b JOIN report_budget g ON g.run_id = b.run_id AND g.commune_code = b.commune_code"
-            " WHERE b.rn = 1 AND b.month = ? GROUP BY 1, 2, 3, 6", args + [snap]):
+            " WHERE b.rn = 1 GROUP BY 1, 2, 3, 6", args):
         row = acc.setdefault((program, category), [0, 0, 0, 0, 0])
         if month.endswith("-01"):
             row[0] += persons

@@ -32,7 +32,8 @@ def report_group():
 @report_group.command(name="rebuild")
 @click.option("--db", default=DEFAULT_DB, show_default=True, type=click.Path(dir_okay=False), help="Database file")
 def rebuild(db):
-    """Summarise every payroll run again (the payroll run does this itself; use after a restore).
+    """Summarise every payroll run again and project the budget of every closed one (the run and
+    `btxh payroll close` do this themselves; use after a restore).
 
     \b
     Example:

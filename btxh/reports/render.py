@@ -13,6 +13,7 @@ import csv
 import io
 from decimal import Decimal
 
+from .. import xlsx
 from ..paylist import CONTENT_TYPES, month_label  # noqa: F401  (re-exported for the glue)
 from . import forms
 from .build import Figures, Row
@@ -59,42 +60,14 @@ def to_csv(form: forms.Form, fig: Figures, rows: list[Row]) -> bytes:
 
 
 def to_xlsx(form: forms.Form, fig: Figures, rows: list[Row]) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Border, Font, Side
-    from openpyxl.utils import get_column_letter
-
-    wb = Workbook()
-    ws = wb.active
-    ws.title = f"Mau {form.code}"
-    wb.properties.title = f"{form.subtitle}: {form.title.capitalize()} — {fig.period.label}"
-    wb.properties.creator = "btxh"
+    sheet = xlsx.Sheet(f"Mau {form.code}", f"{form.subtitle}: {form.title.capitalize()} — {fig.period.label}")
+    put, centre = sheet.put, sheet.centre
     ncols = len(form.columns)
-    thin = Side(style="thin")
-    box = Border(left=thin, right=thin, top=thin, bottom=thin)
-    centre = Alignment(horizontal="center", vertical="center", wrap_text=True)
-
-    def put(r, c, value=None, *, to=None, down=None, bold=False, italic=False, size=11, align=None,
-            fmt=None, border=False, indent=0):
-        cell = ws.cell(row=r, column=c, value=value)
-        cell.font = Font(name="Times New Roman", bold=bold, italic=italic, size=size)
-        if align is not None:
-            cell.alignment = align
-        elif indent:
-            cell.alignment = Alignment(vertical="center", wrap_text=True, indent=indent)
-        if fmt:
-            cell.number_format = fmt
-        if (to and to > c) or (down and down > r):
-            ws.merge_cells(start_row=r, start_column=c, end_row=down or r, end_column=to or c)
-        if border:
-            for rr in range(r, (down or r) + 1):
-                for cc in range(c, (to or c) + 1):
-                    ws.cell(row=rr, column=cc).border = box
-        return cell
 
     put(1, 1, fig.where.label.upper(), to=2, bold=True, align=centre)
     put(1, 3, "CỘNG HOÀ XÃ HỘI CHỦ NGHĨA VIỆT NAM", to=ncols, bold=True, align=centre)
     put(2, 3, "Độc lập - Tự do - Hạnh phúc", to=ncols, bold=True, align=centre)
-    put(3, ncols, form.subtitle, italic=True, align=Alignment(horizontal="right"))
+    put(3, ncols, form.subtitle, italic=True, align=sheet.align(horizontal="right"))
     put(4, 1, form.title, to=ncols, bold=True, size=13, align=centre)
     r = 5
     for text in heading(form, fig):
@@ -129,20 +102,9 @@ def to_xlsx(form: forms.Form, fig: Figures, rows: list[Row]) -> bytes:
     put(r + 1, 1, "Người lập biểu", to=2, bold=True, align=centre)
     put(r + 1, ncols - 2 if ncols > 4 else 3, "Thủ trưởng cơ quan, đơn vị", to=ncols, bold=True, align=centre)
     put(r + 2, ncols - 2 if ncols > 4 else 3, "(Ký, ghi rõ họ tên, đóng dấu)", to=ncols, italic=True, align=centre)
-    widths = [7, 58] + [14] * (ncols - 2)
-    for c, width in enumerate(widths, start=1):
-        ws.column_dimensions[get_column_letter(c)].width = width
-    ws.freeze_panes = ws.cell(row=head + 3, column=3)
-    ws.print_title_rows = f"{head}:{head + 2}"
-    ws.page_setup.orientation = "portrait"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.oddFooter.center.text = "Trang &P/&N"
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    sheet.widths([7, 58] + [14] * (ncols - 2))
+    sheet.print_a4("portrait", f"{head}:{head + 2}", (head + 3, 3))
+    return sheet.save()
 
 
 def render(form: forms.Form, fig: Figures, rows: list[Row], fmt: str) -> bytes:
