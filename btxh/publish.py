@@ -31,6 +31,7 @@ from . import clock, notices, serving
 MANIFEST = "SHA256SUMS"
 ASSETS = ("btxh-public.css", "btxh-public.js")
 NOT_FOUND_TITLE = "<title>Không tìm thấy</title>"
+PUBLIC_FRAME = '<body class="btxh-public-page">'  # templates/btxh_public_base.html
 _LINK = re.compile(r'\s(href|src|action)="(/[^"#?]*)([?#][^"]*)?"')
 
 
@@ -229,8 +230,8 @@ def publish(db_path: Path, outdir: Path, province: str | None = None, force: boo
             if not src.is_file():
                 raise PublishError(f"{p}: datasette-export không tạo được trang.")
             text = src.read_text(encoding="utf-8")
-            if NOT_FOUND_TITLE in text or "<title>" not in text:
-                raise PublishError(f"{p}: trang không có (lỗi khi xuất).")
+            if NOT_FOUND_TITLE in text or PUBLIC_FRAME not in text:  # a 404, or a refusal page
+                raise PublishError(f"{p}: trang không có hoặc không phải trang công khai (lỗi khi xuất).")
             (site / name).parent.mkdir(parents=True, exist_ok=True)
             (site / name).write_text(rewrite_links(text, name, files), encoding="utf-8")
         (site / "btxh-static").mkdir(parents=True, exist_ok=True)

@@ -114,3 +114,12 @@ def test_a_failed_publication_leaves_the_previous_one(site, tmp_path):
     assert (copy / "SHA256SUMS").read_bytes() == before and publish.verify(copy) == []
     again = CliRunner().invoke(cli, ["publish", str(copy), "--db", str(site["db"]), "--province", "08"])
     assert again.exit_code == 1 and "--force" in again.output
+
+
+def test_a_page_the_guard_refuses_is_never_published(site, tmp_path, monkeypatch):
+    """datasette-export saves whatever it gets; a refusal page must stop the publication."""
+    real = publish.public_paths
+    monkeypatch.setattr(publish, "public_paths", lambda db, province=None: real(db, province) + ["/btxh/persons"])
+    with pytest.raises(publish.PublishError, match="/btxh/persons: trang không có hoặc không phải trang công khai"):
+        publish.publish(site["db"], tmp_path / "out", province="08")
+    assert not (tmp_path / "out").exists()
