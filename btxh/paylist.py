@@ -54,6 +54,7 @@ class PaylistError(LookupError):
 
 # -- wording and order --------------------------------------------------------------
 
+@functools.lru_cache(maxsize=1 << 12)  # lists repeat a handful of amounts thousands of times
 def money(amount: int) -> str:
     """``1250000`` → ``"1.250.000"``."""
     return vn_money.format_vnd(amount, with_symbol=False)
