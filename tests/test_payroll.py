@@ -281,8 +281,13 @@ def test_parallel_run_writes_the_same_lines(db, monkeypatch):
 
     for i, birth in enumerate(("1950-01-01", "1940", "1980-12-31", "2015-06-01", "1930-02")):
         add_person(db, birth=birth, category=["K6", "K5a", "K6", "K1", "K5c"][i], commune=[COMMUNE, OTHER][i % 2])
-    single = lines(db, payroll.run(db, "2026-11").run_id)
+    cells = ("SELECT commune_code, leaf, category, sex, persons, regular FROM report_cells WHERE run_id = ?"
+             " ORDER BY 1, 2, 3, 4")
+    run_id = payroll.run(db, "2026-11").run_id
+    single, single_cells = lines(db, run_id), db.execute(cells, [run_id]).fetchall()
     monkeypatch.setattr(parallel, "MIN_PERSONS", 0)
     assert parallel.workers_for(db.conn, None) >= 1
     monkeypatch.setattr(parallel, "workers_for", lambda conn, scope: 2)
-    assert lines(db, payroll.run(db, "2026-11").run_id) == single
+    run_id = payroll.run(db, "2026-11").run_id
+    assert lines(db, run_id) == single
+    assert db.execute(cells, [run_id]).fetchall() == single_cells and single_cells  # grouped by the workers

@@ -359,6 +359,35 @@ def test_cells_are_the_same_whether_looked_up_per_person_or_scanned(demo_copy, m
     assert {leaf for _, _, _, leaf, *_ in cells[True]} >= {"I.5.2.n", "I.5.2.k", "II.3", "V"}
 
 
+def test_cells_of_a_parallel_run_equal_those_of_one_process(demo_copy, monkeypatch):
+    """A national run's workers group its regular lines and the run scans only its arrears
+    and funerals: the cells must be those of one process scanning every line."""
+    from btxh.payroll import parallel
+
+    db = demo_copy
+    payroll.add_rate(db, from_month="2026-10", amount=600000, basis="NĐ thử")  # arrears for everyone
+    with db.atomic():  # a death reported late: a recovery and a funeral
+        db.execute("UPDATE persons SET death_date = '2026-09-05' WHERE id = (SELECT min(person_id) FROM ledger"
+                   " WHERE month = '2026-10' AND program = 'TCXH')")
+
+    def cells():
+        run_id = payroll.run(db, "2026-11").run_id
+        kinds = {k for (k,) in db.execute("SELECT DISTINCT kind FROM ledger WHERE run_id = ?", [run_id])}
+        rows = db.execute("SELECT month, commune_code, leaf, category, sex, persons, regular, arrears, recovery,"
+                          " funeral FROM report_cells WHERE run_id = ? ORDER BY 1, 2, 3, 4, 5", [run_id]).fetchall()
+        return kinds, rows
+
+    kinds, single = cells()
+    assert kinds >= {"thuong_xuyen", "truy_linh", "truy_thu", "mai_tang"} and single
+    monkeypatch.setattr(parallel, "workers_for", lambda conn, scope: 2)
+    partials = []
+    real = summary.summarise_run
+    monkeypatch.setattr(summary, "summarise_run", lambda db, engine, run_id, first_line=None, partial=None: (
+        partials.append(partial), real(db, engine, run_id, first_line, partial))[1])
+    assert cells() == (kinds, single)
+    assert partials[0] and partials[0][1]  # the workers grouped the regular lines
+
+
 # -- pages, exports, access ----------------------------------------------------------
 
 @pytest.mark.parametrize("path", [

@@ -170,15 +170,19 @@ def run(db: Database, month: str, communes=None, *, actor: str = "btxh-cli",
         db_path = conn.execute("PRAGMA database_list").fetchone()[2]
         with parallel.Scratch(conn, workers) as scratch:
             return _run(db, engine, m, scope, scope_json, provinces, now, actor,
-                        lambda run_id: _insert_scratch(conn, engine, run_id, m, provinces,
+                        lambda run_id: _insert_scratch(conn, engine, run_id, m, provinces, scratch,
                                                        scratch.compute(db_path, engine, m, provinces)))
-    return _run(db, engine, m, scope, scope_json, provinces, now, actor,
-                lambda run_id: (compute_due(conn, engine, m, provinces, _scope_filter(scope)),
-                                _insert_due(conn, run_id, month_str(m)),
-                                _care_lines(conn, engine, run_id, m, scope)))
+
+    def in_process(run_id: int) -> None:
+        compute_due(conn, engine, m, provinces, _scope_filter(scope))
+        _insert_due(conn, run_id, month_str(m))
+        _care_lines(conn, engine, run_id, m, scope)
+
+    return _run(db, engine, m, scope, scope_json, provinces, now, actor, in_process)
 
 
-def _insert_scratch(conn, engine: Engine, run_id: int, m: int, provinces, workers: list[int]) -> None:
+def _insert_scratch(conn, engine: Engine, run_id: int, m: int, provinces, scratch, workers: list[int]) -> list:
+    """Insert the workers' lines; return their lines grouped for the report cells."""
     for k in workers:
         conn.execute(
             "INSERT INTO ledger (run_id, person_id, commune_code, program, month, kind, due, paid,"
@@ -192,6 +196,7 @@ def _insert_scratch(conn, engine: Engine, run_id: int, m: int, provinces, worker
             f" FROM pay_w{k}.care", [run_id, month_str(m)])
     # the care lines and arrears below join the month's tables
     fastpath.prepare(conn, engine, m, provinces)
+    return scratch.cells()  # grouped by the workers while the lines were inserted
 
 
 def _run(db: Database, engine: Engine, m: int, scope, scope_json, provinces, now: str, actor: str,
@@ -209,12 +214,14 @@ def _run(db: Database, engine: Engine, m: int, scope, scope_json, provinces, now
             " base_levels_seen, decisions_seen) VALUES (?, ?, 'open', ?, ?, ?, ?, ?)",
             [month_str(m), scope_json, engine.rules.name, now, actor, *seen]).lastrowid
         first_line = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM ledger").fetchone()[0]
-        regular(run_id)  # thuong_xuyen lines: TCXH/HTXH and CSND
+        grouped = regular(run_id)  # thuong_xuyen lines: TCXH/HTXH and CSND (grouped by parallel workers)
+        after_regular = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM ledger").fetchone()[0]
         openings = _openings(db, scope)
         if openings:
             _arrears(db, engine, run_id, m, scope, openings, provinces)
         _funerals(db, engine, run_id, m, scope, openings)
-        report_summary.summarise_run(db, engine, run_id, first_line)  # forms 10a-10d (ADR 010)
+        report_summary.summarise_run(db, engine, run_id, first_line,  # forms 10a-10d (ADR 010)
+                                     None if grouped is None else (after_regular, grouped))
         summary = _summary(db, run_id, month_str(m), first_line)
         store.audit(db, actor=actor, action="payroll_run", table="payroll_runs", row_id=run_id,
                     after={"month": month_str(m), "scope": scope, **summary.totals})

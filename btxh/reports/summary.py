@@ -7,7 +7,9 @@ Instead (docs/decisions/010-reports.md §4):
   per commune, 10a leaf (forms.leaf_for), category and sex: the people paid a regular amount
   (or funeral support) in the run's month, and the đồng of regular amounts, arrears (truy
   lĩnh), recoveries (truy thu, positive) and funeral support — and marks the run in
-  ``report_runs`` (a report refuses a run that is not marked): ``summarise_run``;
+  ``report_runs`` (a report refuses a run that is not marked): ``summarise_run``; a national
+  run's workers group its regular lines as they compute them (``partial_groups``), so the
+  run itself scans only its arrears and funerals;
 * closing a run (``btxh payroll close``), inside the close's transaction, projects the next
   calendar year from the run's people into ``report_budget`` — per commune, program, category
   and month: the people still payable and the sum of their coefficients (tenths), projecting
@@ -101,16 +103,18 @@ def _drop_lookups(conn) -> None:
 
 # -- report_cells ---------------------------------------------------------------------
 
-def _lines_sql(rf: str, month: str, care: bool) -> str:
+def _lines_sql(rf: str, month: str, care: bool, source: str = "ledger l") -> str:
     """A run's ledger lines grouped by what decides their row, keyed by the raw basis (its
     first code is the category). ``care``: the CSND lines, whose band and sex are those of
-    the person cared for (the carer's first entitlement of that code)."""
+    the person cared for (the carer's first entitlement of that code). ``source``: where the
+    lines are, as alias ``l`` with the ledger's person_id, commune_code, program, kind, basis,
+    month and due (a payroll worker's lines before they reach the ledger: ``partial_groups``)."""
     age = _AGE.format(m="l.month", p="p")
     if care:
         return f"""
     SELECT l.commune_code, l.program, l.kind, l.basis, NULL AS level, {_BAND.format(a=age)} AS band,
            0 AS poor, p.sex, count(*) AS n, sum(l.due) AS due
-    FROM ledger l
+    FROM {source}
     LEFT JOIN rep_subject s ON s.carer = l.person_id AND s.code = {_FIRST}
     JOIN persons p ON p.id = coalesce(s.subject, l.person_id)
     WHERE {rf} AND l.program = 'CSND'
@@ -124,7 +128,7 @@ def _lines_sql(rf: str, month: str, care: bool) -> str:
                              AND h.status = 'ngheo' AND h.valid_from <= l.month || '-31'
                              AND (h.valid_to IS NULL OR h.valid_to >= l.month || '-01')) END AS poor,
            p.sex, count(*) AS n, sum(l.due) AS due
-    FROM ledger l JOIN persons p ON p.id = l.person_id
+    FROM {source} JOIN persons p ON p.id = l.person_id
     LEFT JOIN rep_level k ON k.person_id = l.person_id
     LEFT JOIN rep_poor h ON h.household_id = p.household_id
     WHERE {rf} AND l.program <> 'CSND'
@@ -172,21 +176,48 @@ def _is_whole(conn, run_id: int) -> bool:
     return conn.execute("SELECT scope IS NULL FROM payroll_runs WHERE id = ?", [run_id]).fetchone()[0] == 1
 
 
-def summarise_run(db, engine, run_id: int, first_line: int | None = None) -> None:
+GROUP_COLUMNS = ("commune_code TEXT, program TEXT, kind TEXT, basis TEXT, level TEXT, band INTEGER,"
+                 " poor INTEGER, sex TEXT, n INTEGER, due INTEGER")
+
+
+def partial_groups(conn, month: str, due: str, care: str) -> list[tuple]:
+    """The grouped rows of a national run's regular lines before they are written (a payroll
+    worker's shard, parallel.py): ``due`` and ``care`` are its tables of TCXH/HTXH and CSND
+    lines as the payroll inserts them. Grouped rows add up, so the shards' rows together fold
+    into the cells of the run's own scan (``summarise_run(..., partial=...)``)."""
+    regular = (f"(SELECT person_id, commune_code, program, 'thuong_xuyen' AS kind, basis, '{month}' AS month,"
+               f" amount AS due FROM {due}) l")
+    carers = (f"(SELECT person_id, commune_code, 'CSND' AS program, 'thuong_xuyen' AS kind, basis,"
+              f" '{month}' AS month, amount AS due FROM {care}) l")
+    _lookups(conn, month, "1", True)
+    groups = conn.execute(_lines_sql("1", month, False, regular)).fetchall()
+    groups += conn.execute(_lines_sql("1", month, True, carers)).fetchall()
+    _drop_lookups(conn)
+    return groups
+
+
+def summarise_run(db, engine, run_id: int, first_line: int | None = None,
+                  partial: tuple[int, list] | None = None) -> None:
     """Condense one run's ledger lines into ``report_cells`` and mark it in ``report_runs``
     (inside the caller's transaction). ``first_line``: the run's first ledger id, known to
-    the payroll (found otherwise). ``engine`` is unused (kept for the payroll's call)."""
+    the payroll (found otherwise). ``partial``: (the first ledger id after the lines already
+    grouped, their grouped rows) — a national run's workers group its regular lines
+    (parallel.py), so only the lines written after them (arrears, funerals) are scanned here.
+    ``engine`` is unused (kept for the payroll's call)."""
     conn = db.conn
+    if partial is not None:
+        first_line = partial[0]
     month, rf = _restart(conn, run_id, ("report_cells", "report_runs"), first_line)
     if month is None:
         return
     if rf is not None:
-        _lookups(conn, month, rf, _is_whole(conn, run_id))
+        # the rest of a partially grouped run is small: look up its people, do not scan
+        _lookups(conn, month, rf, partial is None and _is_whole(conn, run_id))
         with _sort_threads(conn):
             groups = conn.execute(_lines_sql(rf, month, False)).fetchall()
             groups += conn.execute(_lines_sql(rf, month, True)).fetchall()
         _drop_lookups(conn)
-        cells = cells_of(groups)
+        cells = cells_of(groups + (partial[1] if partial else []))
         conn.executemany(
             "INSERT INTO report_cells (run_id, month, commune_code, leaf, category, sex, persons, regular,"
             " arrears, recovery, funeral) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
