@@ -37,6 +37,20 @@ def _leap(year: int) -> int:
     return int(year % 4 == 0 and (year % 100 != 0 or year % 400 == 0))
 
 
+def band_rows(engine: Engine, m: int, programs: tuple[str, ...]):
+    """(category, level, age, tenths, per_child) of every coefficient band of the programs'
+    categories in month ``m``: the one place ages become coefficients for set-based SQL."""
+    coefficients = engine.coefficients
+    for code in sorted(coefficients.codes()):
+        if coefficients.category(code).program not in programs:
+            continue
+        for level in sorted(coefficients.levels(code)) or [None]:
+            for age in range(MAX_AGE + 1):
+                band = coefficients.band(code, level, age, m)
+                if band is not None:
+                    yield code, level or "", age, band.tenths, int(band.per_child)
+
+
 def prepare(conn, engine: Engine, month: int | str, provinces: list[str]) -> dict:
     """Fill the small temp tables the query joins (bands by age, categories, bases)."""
     m = as_month(month)
@@ -48,7 +62,7 @@ def prepare(conn, engine: Engine, month: int | str, provinces: list[str]) -> dic
     conn.execute("DROP TABLE IF EXISTS temp.pay_cat")
     conn.execute("CREATE TEMP TABLE pay_cat (code TEXT PRIMARY KEY, lo INTEGER, hi INTEGER, ord INTEGER,"
                  " leveled INTEGER, partner INTEGER, single_parent INTEGER)")
-    bands, cats = [], []
+    cats = []
     for code in sorted(coefficients.codes()):
         category = coefficients.category(code)
         if category.program not in ("TCXH", "CSND"):
@@ -57,12 +71,7 @@ def prepare(conn, engine: Engine, month: int | str, provinces: list[str]) -> dic
         hi = rules.study_age_limit if code == rules.study_category else category.max_age
         cats.append((code, category.min_age, hi, category.sort_order, int(bool(levels)),
                      int(code in rules.single_parent_partners), int(code == rules.single_parent_category)))
-        for level in levels or [None]:
-            for age in range(MAX_AGE + 1):
-                band = coefficients.band(code, level, age, m)
-                if band is not None:
-                    bands.append((code, level or "", age, band.tenths, int(band.per_child)))
-    conn.executemany("INSERT INTO pay_band VALUES (?, ?, ?, ?, ?)", bands)
+    conn.executemany("INSERT INTO pay_band VALUES (?, ?, ?, ?, ?)", band_rows(engine, m, ("TCXH", "CSND")))
     conn.executemany("INSERT INTO pay_cat VALUES (?, ?, ?, ?, ?, ?, ?)", cats)
     conn.execute("DROP TABLE IF EXISTS temp.pay_base")
     conn.execute("CREATE TEMP TABLE pay_base (province TEXT PRIMARY KEY, tcxh INTEGER, htxh INTEGER)")

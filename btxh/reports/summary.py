@@ -30,6 +30,7 @@ from contextlib import contextmanager
 
 from .. import clock
 from ..rules.dates import as_month, month_str
+from ..payroll import fastpath
 from . import forms
 
 # Age reached by the end of month :m (rules.md §6) of person alias P, for a line month expression
@@ -239,22 +240,17 @@ def _bands_table(conn, engine, year: int) -> None:
                  " PRIMARY KEY (category, level, age)) WITHOUT ROWID")
     conn.execute("DROP TABLE IF EXISTS temp.rep_cat")
     conn.execute("CREATE TEMP TABLE rep_cat (code TEXT PRIMARY KEY, hi INTEGER, per_child INTEGER)")
-    bands, cats = [], []
+    bands = list(fastpath.band_rows(engine, m, ("TCXH",)))
+    per_child = defaultdict(int)
+    for code, _level, _age, _tenths, child in bands:
+        per_child[code] |= child
+    cats = []
     for code in sorted(coefficients.codes()):
         category = coefficients.category(code)
-        if category.program != "TCXH":
-            continue
-        hi = rules.study_age_limit if code == rules.study_category else category.max_age
-        levels = sorted(coefficients.levels(code)) or [None]
-        per_child = False
-        for level in levels:
-            for age in range(131):
-                band = coefficients.band(code, level, age, m)
-                if band is not None:
-                    per_child = per_child or band.per_child
-                    bands.append((code, level or "", age, band.tenths))
-        cats.append((code, hi, int(per_child)))
-    conn.executemany("INSERT INTO rep_band VALUES (?, ?, ?, ?)", bands)
+        if category.program == "TCXH":
+            hi = rules.study_age_limit if code == rules.study_category else category.max_age
+            cats.append((code, hi, per_child[code]))
+    conn.executemany("INSERT INTO rep_band VALUES (?, ?, ?, ?)", [b[:4] for b in bands])
     conn.executemany("INSERT INTO rep_cat VALUES (?, ?, ?)", cats)
 
 
