@@ -157,37 +157,33 @@ async def _may_act(request, datasette, app_id):
         lambda: _case_page(request, datasette, app_id))  # the 404 page
 
 
-async def post_case(request, datasette):
+async def _case_step(request, datasette, step: str, action, keys: tuple[str, ...], done):
+    """A POST on one application: check who may act, call ``action`` with the form's
+    ``keys`` in order, show the form again with its errors, or redirect to ``done(result)``."""
     app_id = int(request.url_vars["id"])
     if request.method != "POST":
         return Response.redirect(f"/-/btxh/ho-so/{app_id}")
     if (refusal := await _may_act(request, datasette, app_id)) is not None:
         return refusal
     posted = await request.post_vars()
-    form = {k: posted.get(k, "") for k in ("posting_from", "posting_to")}
+    form = {k: posted.get(k, "") for k in keys}
     try:
-        await asyncio.to_thread(_write, _database(datasette).path, cases.post, request.actor, app_id,
-                                form["posting_from"], form["posting_to"])
+        result = await asyncio.to_thread(_write, _database(datasette).path, action, request.actor, app_id,
+                                         *(form[k] for k in keys))
     except cases.CaseError as e:
-        return await _case_page(request, datasette, app_id, e.fields, {"post": form}, status=400)
-    return Response.redirect(f"/-/btxh/ho-so/{app_id}")
+        return await _case_page(request, datasette, app_id, e.fields, {step: form}, status=400)
+    return Response.redirect(done(app_id, result))
+
+
+async def post_case(request, datasette):
+    return await _case_step(request, datasette, "post", cases.post, ("posting_from", "posting_to"),
+                            lambda app_id, _: f"/-/btxh/ho-so/{app_id}")
 
 
 async def grant_case(request, datasette):
-    app_id = int(request.url_vars["id"])
-    if request.method != "POST":
-        return Response.redirect(f"/-/btxh/ho-so/{app_id}")
-    if (refusal := await _may_act(request, datasette, app_id)) is not None:
-        return refusal
-    posted = await request.post_vars()
-    keys = ("number", "signed_date", "signer_name", "signer_title", "start_month")
-    form = {k: posted.get(k, "") for k in keys}
-    try:
-        decision_id = await asyncio.to_thread(_write, _database(datasette).path, cases.grant,
-                                              request.actor, app_id, *(form[k] for k in keys))
-    except cases.CaseError as e:
-        return await _case_page(request, datasette, app_id, e.fields, {"grant": form}, status=400)
-    return Response.redirect(f"/-/btxh/quyet-dinh/{decision_id}")
+    return await _case_step(request, datasette, "grant", cases.grant,
+                            ("number", "signed_date", "signer_name", "signer_title", "start_month"),
+                            lambda _, decision_id: f"/-/btxh/quyet-dinh/{decision_id}")
 
 
 @hookimpl
