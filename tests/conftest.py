@@ -77,6 +77,37 @@ def start_datasette(path):
     return instance
 
 
+def case_site(folder: Path, demo_db_path, prefix: str, prepare=None) -> dict:
+    """A copy of the commune demo with five accounts named ``<prefix>_xa`` (the commune
+    officer), ``_xa_khac`` (another commune), ``_pt``, ``_qt``, ``_tinh``, one K6 application
+    by the officer, ``prepare(db, officer, app_id) -> dict`` for more, and a started Datasette
+    with everyone logged in: the case-file tests' common ground."""
+    from btxh import cases
+
+    path = folder / "btxh.db"
+    shutil.copy(demo_db_path, path)
+    db = store.open_db(path)
+    commune, village = db.execute("SELECT commune_code, id FROM villages WHERE commune_code IN"
+                                  " (SELECT commune_code FROM persons) LIMIT 1").fetchone()
+    other = db.execute("SELECT code FROM communes WHERE code <> ? LIMIT 1", [commune]).fetchone()[0]
+    province = db.execute("SELECT province_code FROM communes WHERE code = ?", [commune]).fetchone()[0]
+    names = {f"{prefix}_xa": ("can_bo_xa", [commune], None), f"{prefix}_xa_khac": ("can_bo_xa", [other], None),
+             f"{prefix}_pt": ("phan_tich", [], None), f"{prefix}_qt": ("quan_tri", [], None),
+             f"{prefix}_tinh": ("tinh", [], province)}
+    for name, (role, communes, prov) in names.items():
+        users.add_user(db, username=name, role=role, password=PASSWORD, communes=communes, province=prov)
+    officer = users.actor_for(db, f"{prefix}_xa")
+    app_id = cases.new_application(db, officer, {
+        "commune_code": commune, "category": "K6", "submitted_date": "01/09/2025", "full_name": "Lê Thị Hoa",
+        "sex": "nu", "birth_date": "1970", "village_id": str(village), "disability_level": "NANG",
+        "disability_cert_date": "10/08/2025"})
+    extra = prepare(db, officer, app_id) if prepare else {}
+    db.conn.close()
+    ds = start_datasette(path)
+    return {"ds": ds, "path": path, "app": app_id, "commune": commune, "village": village,
+            "cookies": login_all(ds, names), **extra}
+
+
 def login_all(ds, names, password=PASSWORD) -> dict:
     """ds_actor cookies for each username, obtained through the real login form."""
     async def all_logins():

@@ -2,13 +2,12 @@
 
 import asyncio
 import re
-import shutil
 
 import pytest
 
-from btxh import cases, store, users
+from btxh import cases, store
 from btxh.payroll import run as payroll
-from conftest import PASSWORD, SECRET, login
+from conftest import case_site
 
 A, B = "00004", "00008"  # Phường Ba Đình, Phường Ngọc Hà (Hà Nội)
 OFFICER = {"id": "xa_a", "role": "can_bo_xa", "communes": [A]}
@@ -252,41 +251,14 @@ def test_move_pays_each_month_once_first_old_commune_then_new(db):
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory, demo_db_path):
-    from datasette.app import Datasette
+    def granted(db, officer, app_id):
+        cases.post(db, officer, app_id, "03/09/2025", "05/09/2025")
+        decision = cases.grant(db, officer, app_id, "LIFE-1/QĐ-UBND", "10/09/2025", "Đỗ Văn Dũng",
+                               "Chủ tịch UBND xã", "08/2025")
+        pid, mid = db.execute("SELECT person_id, membership_id FROM decisions WHERE id = ?", [decision]).fetchone()
+        return {"person": pid, "membership": mid, "decision": decision}
 
-    from btxh import serving
-
-    path = tmp_path_factory.mktemp("life") / "btxh.db"
-    shutil.copy(demo_db_path, path)
-    db = store.open_db(path)
-    commune, village = db.execute("SELECT commune_code, id FROM villages WHERE commune_code IN"
-                                  " (SELECT commune_code FROM persons) LIMIT 1").fetchone()
-    other = db.execute("SELECT code FROM communes WHERE code <> ? LIMIT 1", [commune]).fetchone()[0]
-    province = db.execute("SELECT province_code FROM communes WHERE code = ?", [commune]).fetchone()[0]
-    users.add_user(db, username="l_xa", role="can_bo_xa", password=PASSWORD, communes=[commune])
-    users.add_user(db, username="l_xa_khac", role="can_bo_xa", password=PASSWORD, communes=[other])
-    users.add_user(db, username="l_pt", role="phan_tich", password=PASSWORD)
-    users.add_user(db, username="l_qt", role="quan_tri", password=PASSWORD)
-    users.add_user(db, username="l_tinh", role="tinh", password=PASSWORD, province=province)
-    officer = users.actor_for(db, "l_xa")
-    app_id = cases.new_application(db, officer, {
-        "commune_code": commune, "category": "K6", "submitted_date": "01/09/2025", "full_name": "Lê Thị Hoa",
-        "sex": "nu", "birth_date": "1970", "village_id": str(village), "disability_level": "NANG",
-        "disability_cert_date": "10/08/2025"})
-    cases.post(db, officer, app_id, "03/09/2025", "05/09/2025")
-    decision = cases.grant(db, officer, app_id, "LIFE-1/QĐ-UBND", "10/09/2025", "Đỗ Văn Dũng",
-                           "Chủ tịch UBND xã", "08/2025")
-    pid, mid = db.execute("SELECT person_id, membership_id FROM decisions WHERE id = ?", [decision]).fetchone()
-    db.conn.close()
-    ds = Datasette(**serving.datasette_kwargs(path, SECRET))
-    asyncio.run(ds.invoke_startup())
-
-    async def cookies():
-        return {n: {"ds_actor": (await login(ds, n)).cookies["ds_actor"]}
-                for n in ("l_xa", "l_xa_khac", "l_pt", "l_qt", "l_tinh")}
-
-    return {"ds": ds, "path": path, "person": pid, "membership": mid, "decision": decision,
-            "cookies": asyncio.run(cookies())}
+    return case_site(tmp_path_factory.mktemp("life"), demo_db_path, "l", granted)
 
 
 def get(env, user, path):

@@ -2,14 +2,13 @@
 
 import asyncio
 import re
-import shutil
 
 import pytest
 
-from btxh import cases, store, users
+from btxh import cases
 from btxh.payroll import run as payroll
 from btxh.rules.dates import PartialDate
-from conftest import PASSWORD, SECRET, login
+from conftest import case_site
 
 A, B = "00004", "00008"  # Phường Ba Đình, Phường Ngọc Hà (Hà Nội)
 OFFICER = {"id": "xa_a", "role": "can_bo_xa", "communes": [A]}
@@ -181,36 +180,7 @@ def test_grant_needs_posting_and_posting_needs_two_working_days(db):
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory, demo_db_path):
-    from datasette.app import Datasette
-
-    from btxh import serving
-
-    path = tmp_path_factory.mktemp("cases") / "btxh.db"
-    shutil.copy(demo_db_path, path)
-    db = store.open_db(path)
-    commune, village = db.execute("SELECT commune_code, id FROM villages WHERE commune_code IN"
-                                  " (SELECT commune_code FROM persons) LIMIT 1").fetchone()
-    other = db.execute("SELECT code FROM communes WHERE code <> ? LIMIT 1", [commune]).fetchone()[0]
-    users.add_user(db, username="c_xa", role="can_bo_xa", password=PASSWORD, communes=[commune])
-    users.add_user(db, username="c_xa_khac", role="can_bo_xa", password=PASSWORD, communes=[other])
-    users.add_user(db, username="c_pt", role="phan_tich", password=PASSWORD)
-    users.add_user(db, username="c_qt", role="quan_tri", password=PASSWORD)
-    province = db.execute("SELECT province_code FROM communes WHERE code = ?", [commune]).fetchone()[0]
-    users.add_user(db, username="c_tinh", role="tinh", password=PASSWORD, province=province)
-    officer = users.actor_for(db, "c_xa")
-    app_id = cases.new_application(db, officer, {
-        "commune_code": commune, "category": "K6", "submitted_date": "01/09/2025", "full_name": "Lê Thị Hoa",
-        "sex": "nu", "birth_date": "1970", "village_id": str(village), "disability_level": "NANG",
-        "disability_cert_date": "10/08/2025"})
-    db.conn.close()
-    ds = Datasette(**serving.datasette_kwargs(path, SECRET))
-    asyncio.run(ds.invoke_startup())
-
-    async def cookies():
-        return {n: {"ds_actor": (await login(ds, n)).cookies["ds_actor"]}
-                for n in ("c_xa", "c_xa_khac", "c_pt", "c_qt", "c_tinh")}
-
-    return {"ds": ds, "app": app_id, "commune": commune, "village": village, "cookies": asyncio.run(cookies())}
+    return case_site(tmp_path_factory.mktemp("cases"), demo_db_path, "c")
 
 
 def get(env, user, path):
