@@ -109,3 +109,26 @@ def allowed(actor: dict | None, action: str, resource=None) -> bool:
     # view-database-download, insert-row, delete-row, update-row, create-table,
     # drop-table and anything unknown: refused. Writes go through our own forms.
     return False
+
+
+# Who may know a person's HIV status (K3/K8, the hiv_positive flag, anything that implies
+# them): the administrator, and the commune officer of that person's commune, who decides the
+# case (Luật Phòng, chống HIV/AIDS 64/2006 Art. 8(5); issue 11). Nobody else — not province
+# staff, not analysts, not the public — may see it, directly or by inference.
+HIV_KNOWER_ROLES = ("quan_tri", "can_bo_xa")
+
+
+def may_know_hiv(actor: dict | None, communes) -> bool:
+    """True when ``actor`` may know the HIV status of people in every one of ``communes``.
+
+    An administrator always may; a commune officer only for their own communes (and only
+    when ``communes`` names at least one); every other role never. Call it with the communes
+    whose people a page or figure covers; a page over no named commune is for admins only.
+    """
+    role = role_of(actor)
+    if role == "quan_tri":
+        return True
+    if role != "can_bo_xa":
+        return False
+    wanted = {c for c in (communes or ()) if c}
+    return bool(wanted) and wanted <= set(actor.get("communes") or ())
