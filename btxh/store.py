@@ -10,25 +10,50 @@ from sqlite_utils import Database
 
 from . import clock, migrations
 
-SQLITE_MAGIC = b"SQLite format 3\x00"
-
-
 class StoreError(Exception):
     """A problem with the database file, worded for staff (Vietnamese)."""
 
 
+# Every connection btxh opens gets these, in this order (one place; issue 14 measures them):
+# foreign keys checked; wait up to 5 s for a writer instead of failing "database is locked";
+# WAL so that readers never block the writer nor the writer the readers.
+BUSY_TIMEOUT_MS = 5000
+
+
 def check_sqlite_file(path: Path) -> None:
-    """Refuse a path that exists but is not an SQLite database (before any write)."""
+    """Refuse a path that exists but is not an SQLite database (before any write).
+
+    The file is judged by SQLite itself, never read with Python's ``open()``: closing a
+    descriptor of our own on the database drops every POSIX lock this process holds on it,
+    and the next process to close its connection would then checkpoint and delete the live
+    WAL under a running server (issue 11, finding 7).
+    """
     if path.is_dir():
         raise StoreError(f"{path}: là một thư mục, không phải tệp cơ sở dữ liệu SQLite.")
-    if path.exists() and path.stat().st_size > 0:
-        with path.open("rb") as f:
-            head = f.read(len(SQLITE_MAGIC))
-        if head != SQLITE_MAGIC:
-            raise StoreError(
-                f"{path}: không phải tệp cơ sở dữ liệu SQLite (phần đầu tệp không đúng định dạng). "
-                "Không có gì bị thay đổi."
-            )
+    if not path.exists() or path.stat().st_size == 0:
+        return
+    try:
+        conn = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)
+        try:
+            conn.execute("PRAGMA schema_version").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.OperationalError:
+        return  # cannot be opened read-only here (e.g. locked, no -shm): open_db will say why
+    except sqlite3.DatabaseError as e:
+        raise StoreError(
+            f"{path}: không phải tệp cơ sở dữ liệu SQLite (phần đầu tệp không đúng định dạng). "
+            "Không có gì bị thay đổi."
+        ) from e
+
+
+def configure(conn: sqlite3.Connection) -> sqlite3.Connection:
+    """The pragmas of every btxh connection (see BUSY_TIMEOUT_MS)."""
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+        conn.execute("PRAGMA journal_mode = WAL")
+    return conn
 
 
 def open_db(path: str | Path, *, create: bool = True) -> Database:
@@ -39,10 +64,7 @@ def open_db(path: str | Path, *, create: bool = True) -> Database:
         raise StoreError(f"{path}: không tìm thấy cơ sở dữ liệu. Hãy chạy `btxh init {path}` trước.")
     conn = sqlite3.connect(str(path))
     try:
-        conn.execute("PRAGMA foreign_keys = ON")
-        conn.execute("PRAGMA busy_timeout = 5000")
-        if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-            conn.execute("PRAGMA journal_mode = WAL")
+        configure(conn)
     except sqlite3.DatabaseError as e:
         conn.close()
         raise StoreError(f"{path}: không đọc được cơ sở dữ liệu SQLite ({e}).") from e
