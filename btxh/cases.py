@@ -640,7 +640,7 @@ def stop(db: Database, actor: dict, membership_id: int, number: str, signed_date
         p.add("death_date", "có nguyên nhân chết thì phải nhập ngày chết")
     if ms:
         _may_write(p, actor, ms["commune_code"])
-        _state_problem(p, membership_state(db, ms, person), ("huong", "tam_dung"), "thôi hưởng")
+        _state_problem(p, membership_state(db, ms, person), ("huong", "tam_dung", "tra_ve"), "thôi hưởng")
         _number_free(db, p, "number", number, ms["commune_code"])
         start = _start_month_of(membership_events(db, ms), ms)
         if stop_at is not None and stop_at < start and not died:
