@@ -30,7 +30,7 @@ from sqlite_utils import Database
 
 from . import clock, store
 from .access import role_of
-from .cases import (_active, _add_decision, _decision_row, _may_write, _month,
+from .cases import (CaseError, _active, _add_decision, _decision_row, _may_write, _month,
                     _number_free, _Problems, _signed, _vn, membership_state)
 from .rules.dates import month_str, month_vn, parse_month
 from .scoping import Scope
@@ -243,7 +243,14 @@ def cancel(db: Database, actor: dict, transfer_id) -> None:
 
 
 def _close(db: Database, actor: dict, transfer: dict, commune: str, **changes) -> None:
-    db["transfers"].update(transfer["id"], changes)
+    """Leave ``cho_tiep_nhan`` — only if still there, so two officers acting at once cannot both
+    succeed: the second raises and its transaction (the caller's ``atomic``) is rolled back."""
+    sets = ", ".join(f"{k} = ?" for k in changes)
+    cursor = db.execute(f"UPDATE transfers SET {sets} WHERE id = ? AND status = 'cho_tiep_nhan'",
+                        [*changes.values(), transfer["id"]])
+    if cursor.rowcount != 1:
+        message = "Trạng thái: phiếu chuyển vừa được xử lý bởi người khác; hãy tải lại trang"
+        raise CaseError([message], {"status": [message]})
     store.audit(db, actor=actor["id"], action=f"transfer_{changes['status']}", table="transfers",
                 row_id=transfer["id"], before=transfer, after={**transfer, **changes}, commune_code=commune)
 

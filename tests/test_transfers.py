@@ -234,3 +234,19 @@ def test_administrator_may_accept_and_every_step_is_audited(db):
     assert actions == ["transfer_send", "transfer_da_tiep_nhan"]
     before, after = db.execute("SELECT before, after FROM audit_log WHERE action = 'transfer_da_tiep_nhan'").fetchone()
     assert '"status": "cho_tiep_nhan"' in before and '"status": "da_tiep_nhan"' in after
+
+
+def test_two_officers_acting_at_once_cannot_both_close_a_transfer(db, monkeypatch):
+    """The second one read the transfer while it was still pending (a stale read)."""
+    pid, mid = granted(db)
+    tid = send(db, pid)
+    stale = dict(zip([c[0] for c in db.execute("SELECT * FROM transfers LIMIT 0").description],
+                     db.execute("SELECT * FROM transfers WHERE id = ?", [tid]).fetchone()))
+    transfers.refuse(db, OFFICER_B, tid, "Không cư trú tại phường")
+    monkeypatch.setattr(transfers, "_transfer", lambda db, p, transfer_id: stale)
+    before = counts(db), transfer(db, tid)
+    with pytest.raises(cases.CaseError) as refused:
+        accept(db, tid)
+    assert refused.value.fields["status"] == [
+        "Trạng thái: phiếu chuyển vừa được xử lý bởi người khác; hãy tải lại trang"]
+    assert (counts(db), transfer(db, tid)) == before
