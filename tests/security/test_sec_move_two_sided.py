@@ -45,7 +45,7 @@ def site(tmp_path_factory, demo_db_path):
                                  "Chủ tịch UBND xã", "10/2025", "Chuyển nơi cư trú")
         to_accept = transfers.send(db, officer, accepted, other, "MV-6/QĐ-UBND", SIGNED, "Đỗ Văn Dũng",
                                    "Chủ tịch UBND xã", "10/2025", "Chuyển nơi cư trú")
-        return {"other": other, "theirs": theirs, "pending": pending, "to_accept": to_accept,
+        return {"other": other, "theirs": theirs, "waiting": waiting, "pending": pending, "to_accept": to_accept,
                 "accepted_person": accepted}
 
     env = case_site(tmp_path_factory.mktemp("sec_move"), demo_db_path, "mv", prepare)
@@ -145,6 +145,28 @@ def test_accept_without_csrf_token_is_refused(site):
         "number": "RT-17", "signed_date": SIGNED, "signer_name": "X", "signer_title": "Y",
         "to_village_id": "900001"}, token=False)
     assert response.status_code == 403 and status_of(site, tid) == "cho_tiep_nhan"
+
+
+def test_commune_code_or_membership_of_another_commune_in_a_case_form_writes_nothing_there(site):
+    """The other doors into a register: a new case with the other commune's code in the body,
+    a life step on the other commune's person, or on one's own person with their membership."""
+    other, theirs = site["other"], site["theirs"]
+    before = decisions_in(site, other), query(site, "SELECT count(*) FROM applications WHERE commune_code = ?",
+                                              [other])
+    new_case = post(site, "mv_xa", "/-/btxh/ho-so/moi", {
+        "commune_code": other, "category": "K6", "submitted_date": "01/09/2025", "full_name": "Giả Danh",
+        "sex": "nam", "birth_date": "1980", "village_id": "900001", "disability_level": "NANG",
+        "disability_cert_date": "10/08/2025"})
+    assert new_case.status_code == 400 and f"tài khoản của bạn không được giao xã «{other}»" in new_case.text
+    their_membership = query(site, "SELECT id FROM memberships WHERE person_id = ?", [theirs])[0][0]
+    step = {"membership_id": str(their_membership), "number": "RT-18/QĐ-UBND", "signed_date": SIGNED,
+            "signer_name": "Người Ký Giả", "signer_title": "Chủ tịch UBND xã", "stop_month": "12/2025",
+            "reason": "x", "commune_code": other}
+    assert post(site, "mv_xa", f"/-/btxh/doi-tuong/{theirs}/tam-dung", step).status_code == 403
+    own = post(site, "mv_xa", f"/-/btxh/doi-tuong/{site['waiting']}/tam-dung", step)
+    assert own.status_code == 400 and "Diện hưởng: chọn một diện hưởng của người này" in own.text
+    assert (decisions_in(site, other), query(site, "SELECT count(*) FROM applications WHERE commune_code = ?",
+                                             [other])) == before
 
 
 def test_destination_officer_decides_in_their_own_register_whatever_commune_the_body_names(site):
