@@ -136,8 +136,10 @@ def send(db: Database, actor: dict, person_id, to_commune: str, number: str, sig
             stop_id = _add_decision(db, actor, _decision_row(
                 "stop", number, signed, signer_name, signer_title, person["id"], ms["id"], old,
                 f"Chuyển đến {commune['name']}: {reason}", actor, stop_month=at))
-            db["transfer_memberships"].insert({"transfer_id": transfer_id, "membership_id": ms["id"],
-                                               "stop_decision_id": stop_id})
+            link = {"transfer_id": transfer_id, "membership_id": ms["id"], "stop_decision_id": stop_id}
+            db["transfer_memberships"].insert(link)
+            store.audit(db, actor=actor["id"], action="transfer_membership_add", table="transfer_memberships",
+                        row_id=f"{transfer_id},{ms['id']}", after=link, commune_code=old)
     return transfer_id
 
 
@@ -206,6 +208,12 @@ def accept(db: Database, actor: dict, transfer_id, number: str, signed_date: str
             decisions.append(decision_id)
             db.execute("UPDATE transfer_memberships SET new_membership_id = ?, new_decision_id = ?"
                        " WHERE transfer_id = ? AND membership_id = ?", [new_id, decision_id, transfer["id"], ms["id"]])
+            before = {k: link[k] for k in ("transfer_id", "membership_id", "stop_decision_id",
+                                           "new_membership_id", "new_decision_id")}
+            store.audit(db, actor=actor["id"], action="transfer_membership_accept", table="transfer_memberships",
+                        row_id=f"{transfer['id']},{ms['id']}", before=before,
+                        after={**before, "new_membership_id": new_id, "new_decision_id": decision_id},
+                        commune_code=new)
         changes = {"commune_code": new, "village_id": village["id"], "updated_at": now}
         db["persons"].update(person["id"], changes)
         store.audit(db, actor=actor["id"], action="person_move", table="persons", row_id=person["id"],

@@ -53,7 +53,7 @@ def test_send_stops_in_the_old_register_and_writes_nothing_in_the_new(db):
     before = counts(db)
     tid = send(db, pid)
     assert {t: counts(db)[t] - before[t] for t in TABLES} == {
-        "persons": 0, "memberships": 0, "decisions": 1, "audit_log": 2}
+        "persons": 0, "memberships": 0, "decisions": 1, "audit_log": 3}
     assert transfer(db, tid) == ("cho_tiep_nhan", A, B, "2025-10", None)
     assert db.execute("SELECT kind, commune_code, membership_id, stop_month, signer_name FROM decisions"
                       " WHERE person_id = ? ORDER BY id DESC LIMIT 1", [pid]).fetchone() == (
@@ -109,7 +109,7 @@ def test_accept_within_a_province_pays_each_month_once_first_old_commune_then_ne
     before = counts(db)
     decision = accept(db, tid)
     assert {t: counts(db)[t] - before[t] for t in TABLES} == {
-        "persons": 0, "memberships": 1, "decisions": 1, "audit_log": 5}
+        "persons": 0, "memberships": 1, "decisions": 1, "audit_log": 6}
     new_mid = db.execute("SELECT membership_id FROM decisions WHERE id = ?", [decision]).fetchone()[0]
     assert db.execute("SELECT kind, commune_code, start_month, signer_name, created_by FROM decisions WHERE id = ?",
                       [decision]).fetchone() == ("move", B, "2025-10", "Phạm Thị Cúc", "xa_b")
@@ -230,8 +230,9 @@ def test_administrator_may_accept_and_every_step_is_audited(db):
     pid, mid = granted(db)
     tid = send(db, pid)
     accept(db, tid, actor=QT)
-    actions = [r[0] for r in db.execute("SELECT action FROM audit_log WHERE table_name = 'transfers' ORDER BY id")]
-    assert actions == ["transfer_send", "transfer_da_tiep_nhan"]
+    actions = [r[0] for r in db.execute("SELECT action FROM audit_log WHERE table_name LIKE 'transfer%' ORDER BY id")]
+    assert actions == ["transfer_send", "transfer_membership_add", "transfer_membership_accept",
+                       "transfer_da_tiep_nhan"]
     before, after = db.execute("SELECT before, after FROM audit_log WHERE action = 'transfer_da_tiep_nhan'").fetchone()
     assert '"status": "cho_tiep_nhan"' in before and '"status": "da_tiep_nhan"' in after
 
