@@ -27,6 +27,7 @@ MASKED_COLUMNS = frozenset({
     ("memberships", "hiv_positive"), ("memberships", "note"), ("audit_log", "before"), ("audit_log", "after"),
     ("applications", "facts"), ("ledger", "reason"), ("decisions", "reason"),
     ("support_listings", "full_name"), ("support_listings", "cccd"),
+    ("transfers", "reason"), ("transfers", "refusal_reason"),
 })
 
 # Tables no Datasette page may show to anyone (secrets, internals)

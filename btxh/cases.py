@@ -429,7 +429,8 @@ def grant(db: Database, actor: dict, application_id: int, number: str, signed_da
     return decision_id
 
 
-# --- the life of a case after the grant: suspend, resume, stop (and death), adjust, move -----------
+# --- the life of a case after the grant: suspend, resume, stop (and death), adjust -----------------
+# (a move between communes is two-sided: btxh/transfers.py)
 #
 # Decisions are payroll events (btxh/payroll/fastpath.py): grant/resume/move start paying from
 # ``start_month``; stop/suspend stop from ``stop_month`` (the first month NOT paid). Every decision
@@ -439,12 +440,13 @@ LABELS.update({
     "membership_id": "Diện hưởng", "stop_month": "Tháng dừng hưởng", "reason": "Lý do",
     "death_date": "Ngày chết", "death_cause": "Nguyên nhân chết", "level": "Mức độ khuyết tật mới",
     "to_commune": "Xã chuyển đến", "to_village_id": "Thôn/tổ dân phố nơi đến",
-    "number_old": "Số quyết định thôi hưởng (xã cũ)", "number_new": "Số quyết định hưởng (xã mới)",
-    "month": "Tháng chuyển đến",
+    "transfer_id": "Phiếu chuyển", "refusal_reason": "Lý do từ chối",
 })
 DEATH_CAUSES = {"thien_tai": "thiên tai, hỏa hoạn, dịch bệnh, tai nạn nghiêm trọng", "khac": "khác"}
 STATES = {"huong": "đang hưởng", "tam_dung": "đang tạm dừng", "thoi_huong": "đã thôi hưởng",
-          "ket_thuc": "đã kết thúc (chuyển đi hoặc điều chỉnh)", "chet": "người hưởng đã chết"}
+          "ket_thuc": "đã kết thúc (chuyển đi hoặc điều chỉnh)", "chet": "người hưởng đã chết",
+          "chuyen_di": "đang chuyển đi, chờ xã nơi đến tiếp nhận",
+          "tra_ve": "chuyển đi không thành (xã nơi đến từ chối hoặc xã đã hủy): có thể tiếp tục hưởng"}
 
 
 def _month(p: _Problems, field: str, text: str) -> int | None:
@@ -464,11 +466,13 @@ def _month(p: _Problems, field: str, text: str) -> int | None:
 
 def _signed(p: _Problems, number, signed_date, signer_name, signer_title, reason,
             number_field: str = "number"):
-    """The fields every decision has; (number, signed, signer_name, signer_title, reason)."""
+    """The fields every decision has; (number, signed, signer_name, signer_title, reason).
+    ``reason=None``: the caller writes the reason itself (no field on the form)."""
+    asked = reason is not None
     number, signer_name, signer_title, reason = (" ".join((v or "").split()) for v in
                                                  (number, signer_name, signer_title, reason))
     for field, value in ((number_field, number), ("signer_name", signer_name),
-                         ("signer_title", signer_title), ("reason", reason)):
+                         ("signer_title", signer_title), ("reason", reason if asked else "-")):
         if not value:
             p.add(field, "chưa nhập")
     signed = _day(p, "signed_date", (signed_date or "").strip())
@@ -501,8 +505,17 @@ def membership_state(db: Database, membership: dict, person: dict | None = None)
     if membership["valid_to"] is not None:
         return "ket_thuc"
     events = membership_events(db, membership)
-    last = events[-1]["kind"] if events else "grant"
-    return {"stop": "thoi_huong", "suspend": "tam_dung"}.get(last, "huong")
+    last = events[-1] if events else {"kind": "grant"}
+    if last["kind"] == "stop" and (moving := transfer_status_of_stop(db, last["id"])):
+        return "chuyen_di" if moving == "cho_tiep_nhan" else "tra_ve"
+    return {"stop": "thoi_huong", "suspend": "tam_dung"}.get(last["kind"], "huong")
+
+
+def transfer_status_of_stop(db: Database, decision_id: int) -> str | None:
+    """The status of the transfer a stop decision belongs to (btxh/transfers.py), if any."""
+    found = db.execute("SELECT t.status FROM transfer_memberships tm JOIN transfers t ON t.id = tm.transfer_id"
+                       " WHERE tm.stop_decision_id = ?", [decision_id]).fetchone()
+    return found and found[0]
 
 
 def _start_month_of(events: list[dict], membership: dict) -> int:
@@ -572,7 +585,8 @@ def suspend(db: Database, actor: dict, membership_id: int, number: str, signed_d
 
 def resume(db: Database, actor: dict, membership_id: int, number: str, signed_date: str,
            signer_name: str, signer_title: str, start_month: str, reason: str) -> int:
-    """Resumption (tiếp tục hưởng) after a suspension, paid from ``start_month``.
+    """Resumption (tiếp tục hưởng) after a suspension, or after a transfer the new commune
+    refused or the old one cancelled (btxh/transfers.py), paid from ``start_month``.
 
     ``start_month`` may not be before the suspension's stop month; when it is before months
     already closed, the next payroll run pays the arrears (truy lĩnh)."""
@@ -584,12 +598,13 @@ def resume(db: Database, actor: dict, membership_id: int, number: str, signed_da
     if ms:
         _may_write(p, actor, ms["commune_code"])
         state = membership_state(db, ms, person)
-        if state != "tam_dung":
+        if state not in ("tam_dung", "tra_ve"):
             p.add("status", f"chỉ tiếp tục được diện đang tạm dừng (diện này {STATES[state]})")
-        else:
-            stopped = [e for e in membership_events(db, ms) if e["kind"] == "suspend"][-1]
+        else:  # the suspension, or the stop of a transfer refused or cancelled
+            stopped = membership_events(db, ms)[-1]
+            what = "tạm dừng" if state == "tam_dung" else "dừng hưởng"
             if start is not None and start < parse_month(stopped["stop_month"]):
-                p.add("start_month", f"trước tháng tạm dừng {month_vn(parse_month(stopped['stop_month']))}")
+                p.add("start_month", f"trước tháng {what} {month_vn(parse_month(stopped['stop_month']))}")
         _number_free(db, p, "number", number, ms["commune_code"])
     p.raise_if_any()
     with db.atomic():
@@ -625,7 +640,7 @@ def stop(db: Database, actor: dict, membership_id: int, number: str, signed_date
         p.add("death_date", "có nguyên nhân chết thì phải nhập ngày chết")
     if ms:
         _may_write(p, actor, ms["commune_code"])
-        _state_problem(p, membership_state(db, ms, person), ("huong", "tam_dung"), "thôi hưởng")
+        _state_problem(p, membership_state(db, ms, person), ("huong", "tam_dung", "tra_ve"), "thôi hưởng")
         _number_free(db, p, "number", number, ms["commune_code"])
         start = _start_month_of(membership_events(db, ms), ms)
         if stop_at is not None and stop_at < start and not died:
@@ -642,108 +657,6 @@ def stop(db: Database, actor: dict, membership_id: int, number: str, signed_date
         return _add_decision(db, actor, _decision_row(
             "stop", number, signed, signer_name, signer_title, ms["person_id"], ms["id"],
             ms["commune_code"], reason, actor, stop_month=stop_at))
-
-
-def move(db: Database, actor: dict, person_id: int, to_commune: str, to_village_id, number_old: str,
-         number_new: str, signed_date: str, month: str, signer_name: str, signer_title: str,
-         reason: str) -> tuple[int, ...]:
-    """A move to another commune from ``month`` (domain.md §5.7): no gap, no double payment.
-
-    Every membership the person is paid under in the old commune ends on the last day of
-    month−1 and gets a ``stop`` decision (``number_old``, stop_month = month) of the old
-    commune; a new membership with the same facts (and K4 children) starts on the first day
-    of ``month`` in the new commune with a ``move`` decision (``number_new``, start_month =
-    month). The person's commune and village change. A suspended membership must be resumed
-    or stopped first. The actor must hold the old commune; the new one must exist and be in
-    force on the first day of ``month``. Returns the new decisions' ids (stops then moves)."""
-    p = _Problems()
-    to_commune = (to_commune or "").strip()
-    number_old, signed, signer_name, signer_title, reason = _signed(
-        p, number_old, signed_date, signer_name, signer_title, reason, number_field="number_old")
-    number_new = " ".join((number_new or "").split())
-    if not number_new:
-        p.add("number_new", "chưa nhập")
-    at = _month(p, "month", month)
-    first = None if at is None else dt.date(at // 12, at % 12 + 1, 1)
-    person = _row(db, "SELECT * FROM persons WHERE id = ?", [person_id])
-    moving = []
-    if person is None:
-        p.add("person_id", f"không có người mã «{person_id}»")
-    else:
-        _may_write(p, actor, person["commune_code"])
-        if person["death_date"]:
-            p.add("person_id", "người này đã chết")
-        _number_free(db, p, "number_old", number_old, person["commune_code"])
-        cursor = db.execute("SELECT * FROM memberships WHERE person_id = ? AND commune_code = ?"
-                            " AND valid_to IS NULL ORDER BY id", [person["id"], person["commune_code"]])
-        names = [c[0] for c in cursor.description]
-        for ms in (dict(zip(names, r)) for r in cursor.fetchall()):
-            state = membership_state(db, ms, person)
-            if state == "tam_dung":
-                p.add("status", f"diện {ms['category']} đang tạm dừng: quyết định tiếp tục hưởng hoặc thôi "
-                                "hưởng trước khi chuyển")
-            elif state == "huong":
-                moving.append(ms)
-                if at is not None and at <= parse_month(ms["valid_from"][:7]):
-                    p.add("month", f"phải sau tháng bắt đầu hưởng {month_vn(parse_month(ms['valid_from'][:7]))}"
-                                   f" của diện {ms['category']}")
-        if not moving and not person["death_date"]:
-            p.add("status", "người này không có diện đang hưởng tại xã để chuyển")
-    commune = _row(db, "SELECT * FROM communes WHERE code = ?", [to_commune])
-    if not to_commune:
-        p.add("to_commune", "chưa chọn")
-    elif commune is None:
-        p.add("to_commune", f"mã xã «{to_commune}» không có trong danh mục")
-    else:
-        if person and to_commune == person["commune_code"]:
-            p.add("to_commune", "trùng xã đang cư trú")
-        if first and not _active(commune, first):
-            p.add("to_commune", f"{commune['name']} không còn hiệu lực vào ngày {_vn(first)}")
-        _number_free(db, p, "number_new", number_new, to_commune)
-    village = None
-    if not str(to_village_id or "").strip():
-        p.add("to_village_id", "chưa chọn")
-    elif commune is not None:
-        village = _row(db, "SELECT * FROM villages WHERE id = ? AND commune_code = ?",
-                       [str(to_village_id).strip(), to_commune])
-        if village is None:
-            p.add("to_village_id", "không thuộc xã chuyển đến")
-        elif first and not _active(village, first):
-            p.add("to_village_id", f"{village['name']} không còn hiệu lực vào ngày {_vn(first)}")
-    p.raise_if_any()
-
-    old_commune, last_day = person["commune_code"], (first - dt.timedelta(days=1)).isoformat()
-    stops, moves = [], []
-    with db.atomic():
-        for ms in moving:
-            db["memberships"].update(ms["id"], {"valid_to": last_day})
-            store.audit(db, actor=actor["id"], action="membership_end", table="memberships", row_id=ms["id"],
-                        before=ms, after={**ms, "valid_to": last_day}, commune_code=old_commune)
-            stops.append(_add_decision(db, actor, _decision_row(
-                "stop", number_old, signed, signer_name, signer_title, person["id"], ms["id"], old_commune,
-                f"Chuyển đến {commune['name']}: {reason}", actor, stop_month=at)))
-            new = {k: v for k, v in ms.items() if k != "id"}
-            new.update(commune_code=to_commune, valid_from=first.isoformat(), valid_to=None,
-                       note=f"Chuyển từ xã {old_commune} (diện số {ms['id']})")
-            new_id = db["memberships"].insert(new).last_pk
-            store.audit(db, actor=actor["id"], action="membership_add", table="memberships", row_id=new_id,
-                        after={"id": new_id, **new}, commune_code=to_commune)
-            for child in db.execute("SELECT * FROM membership_children WHERE membership_id = ?",
-                                    [ms["id"]]).fetchall():
-                names = [c[0] for c in db.execute("SELECT * FROM membership_children LIMIT 0").description]
-                row = {**dict(zip(names, child)), "membership_id": new_id, "commune_code": to_commune}
-                row.pop("id")
-                child_id = db["membership_children"].insert(row).last_pk
-                store.audit(db, actor=actor["id"], action="membership_child_add", table="membership_children",
-                            row_id=child_id, after={"id": child_id, **row}, commune_code=to_commune)
-            moves.append(_add_decision(db, actor, _decision_row(
-                "move", number_new, signed, signer_name, signer_title, person["id"], new_id, to_commune,
-                f"Chuyển từ xã {old_commune}: {reason}", actor, start_month=at)))
-        changes = {"commune_code": to_commune, "village_id": village["id"], "updated_at": clock.now_iso()}
-        db["persons"].update(person["id"], changes)
-        store.audit(db, actor=actor["id"], action="person_move", table="persons", row_id=person["id"],
-                    before=person, after={**person, **changes}, commune_code=old_commune)
-    return (*stops, *moves)
 
 
 def adjust(db: Database, actor: dict, membership_id: int, number: str, signed_date: str,

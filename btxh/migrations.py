@@ -848,3 +848,54 @@ def m011_report_budget_at_close(db: Database) -> None:
         engine = engine_for(db)
         for run_id in missing:
             summary.summarise_budget(db, engine, run_id)
+
+
+TRANSFERS_DDL = """
+-- A move between communes is two-sided (ND 335 Art. 8(3); docs/decisions/014-transfers.md):
+-- the old commune stops paying (a 'stop' decision in its own register) and sends the file;
+-- the new commune's officer accepts and decides in their own register, or refuses.
+CREATE TABLE transfers (
+    id INTEGER PRIMARY KEY,
+    person_id INTEGER NOT NULL REFERENCES persons(id),
+    from_commune TEXT NOT NULL REFERENCES communes(code),
+    to_commune TEXT NOT NULL REFERENCES communes(code),
+    stop_month TEXT NOT NULL CHECK (stop_month GLOB '[12][0-9][0-9][0-9]-[01][0-9]'),
+    reason TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'cho_tiep_nhan'
+        CHECK (status IN ('cho_tiep_nhan', 'da_tiep_nhan', 'tu_choi', 'huy')),
+    sent_at TEXT NOT NULL,
+    sent_by TEXT NOT NULL,
+    received_at TEXT,
+    received_by TEXT,
+    decision_id INTEGER REFERENCES decisions(id),
+    refusal_reason TEXT,
+    cancelled_at TEXT,
+    cancelled_by TEXT,
+    CHECK (from_commune <> to_commune),
+    CHECK ((status IN ('da_tiep_nhan', 'tu_choi')) = (received_at IS NOT NULL AND received_by IS NOT NULL)),
+    CHECK ((status = 'da_tiep_nhan') = (decision_id IS NOT NULL)),
+    CHECK ((status = 'tu_choi') = (refusal_reason IS NOT NULL)),
+    CHECK ((status = 'huy') = (cancelled_at IS NOT NULL AND cancelled_by IS NOT NULL))
+);
+-- one pending transfer per person at a time
+CREATE UNIQUE INDEX idx_transfers_pending ON transfers(person_id) WHERE status = 'cho_tiep_nhan';
+CREATE INDEX idx_transfers_to ON transfers(to_commune, status);
+CREATE INDEX idx_transfers_from ON transfers(from_commune, status);
+-- the memberships a transfer carries: the old commune's stop decision, then (once accepted)
+-- the new commune's membership and its decision
+CREATE TABLE transfer_memberships (
+    transfer_id INTEGER NOT NULL REFERENCES transfers(id),
+    membership_id INTEGER NOT NULL REFERENCES memberships(id),
+    stop_decision_id INTEGER NOT NULL REFERENCES decisions(id),
+    new_membership_id INTEGER REFERENCES memberships(id),
+    new_decision_id INTEGER REFERENCES decisions(id),
+    PRIMARY KEY (transfer_id, membership_id),
+    CHECK ((new_membership_id IS NULL) = (new_decision_id IS NULL))
+);
+CREATE UNIQUE INDEX idx_transfer_memberships_stop ON transfer_memberships(stop_decision_id);
+"""
+
+
+@migrations()
+def m013_transfers(db: Database) -> None:
+    _run(db, TRANSFERS_DDL)

@@ -64,7 +64,8 @@ SCOPED_TABLES = frozenset({
     "import_batches", "payment_outcomes", "suspension_proposals",
 })
 # Registry data without a commune column: refused to anyone whose scope is not everything
-UNSCOPABLE_TABLES = frozenset({"ledger_settled", "payroll_dirty"})
+# (transfers have two communes: staff read them on /-/btxh/chuyen-xa, ADR 014)
+UNSCOPABLE_TABLES = frozenset({"ledger_settled", "payroll_dirty", "transfers", "transfer_memberships"})
 
 _TABLE = re.compile(r"^/(?P<database>[^/.]+)/(?P<table>[^/.]+)(\.(?P<format>\w+))?$")
 _ROW = re.compile(r"^/(?P<database>[^/.]+)/(?P<table>[^/]+?)/(?P<pk>[^/]+?)(\.(?P<format>\w+))?$")

@@ -1,6 +1,8 @@
 """Applications (hồ sơ): /-/btxh/ho-so/moi, /-/btxh/ho-so/<id>, …/niem-yet, …/quyet-dinh;
 a person's case after the grant: /-/btxh/doi-tuong/<id> and …/tam-dung, …/tiep-tuc,
-…/thoi-huong, …/chuyen-di, …/dieu-chinh.
+…/thoi-huong, …/chuyen-di (the old commune stops and sends the file), …/dieu-chinh;
+transfers between communes (ADR 014): /-/btxh/chuyen-xa (incoming and outgoing),
+/-/btxh/chuyen-xa/<id> and …/tiep-nhan, …/tu-choi (the new commune), …/huy (the old one).
 
 Parse the request, ask btxh.scoping who may see the commune, call btxh.cases on a
 connection of our own (in a thread), render. Writers: can_bo_xa (their communes) and
@@ -15,8 +17,8 @@ import json
 from datasette import hookimpl
 from datasette.utils.asgi import Response
 
-from btxh import cases, clock, glue, scoping, store
-from btxh.access import role_of
+from btxh import cases, clock, glue, scoping, store, transfers
+from btxh.access import may_know_hiv, role_of
 from btxh.rules.dates import month_vn, parse_month
 
 READERS = ("can_bo_xa", "tinh", "quan_tri")
@@ -196,28 +198,36 @@ def register_routes():
         (r"^/-/btxh/doi-tuong/(?P<id>\d+)$", person_page),
         (r"^/-/btxh/doi-tuong/(?P<id>\d+)/(?P<action>tam-dung|tiep-tuc|thoi-huong|chuyen-di|dieu-chinh)$",
          person_action),
+        (r"^/-/btxh/chuyen-xa$", transfer_inbox),
+        (r"^/-/btxh/chuyen-xa/(?P<id>\d+)$", transfer_page),
+        (r"^/-/btxh/chuyen-xa/(?P<id>\d+)/(?P<action>tiep-nhan|tu-choi|huy)$", transfer_action),
     ]
 
 
 @hookimpl
 def menu_links(datasette, actor):
+    links = []
     if role_of(actor) in cases.WRITER_ROLES:
-        return [{"href": "/-/btxh/ho-so/moi", "label": "Nhận hồ sơ mới"}]
+        links.append({"href": "/-/btxh/ho-so/moi", "label": "Nhận hồ sơ mới"})
+    if role_of(actor) in READERS:
+        links.append({"href": "/-/btxh/chuyen-xa", "label": "Chuyển đi, chuyển đến"})
+    return links or None
 
 
 # --- a person's page and the life of their case (/-/btxh/doi-tuong/<id>) -------------------------
 
-LIFE_ACTIONS = {
-    "tam-dung": ("suspend", ("membership_id", "number", "signed_date", "signer_name", "signer_title",
+LIFE_ACTIONS = {  # the form's action → (btxh function, its form fields in order)
+    "tam-dung": (cases.suspend, ("membership_id", "number", "signed_date", "signer_name", "signer_title",
                              "stop_month", "reason")),
-    "tiep-tuc": ("resume", ("membership_id", "number", "signed_date", "signer_name", "signer_title",
+    "tiep-tuc": (cases.resume, ("membership_id", "number", "signed_date", "signer_name", "signer_title",
                             "start_month", "reason")),
-    "thoi-huong": ("stop", ("membership_id", "number", "signed_date", "signer_name", "signer_title",
+    "thoi-huong": (cases.stop, ("membership_id", "number", "signed_date", "signer_name", "signer_title",
                             "stop_month", "reason", "death_date", "death_cause")),
-    "dieu-chinh": ("adjust", ("membership_id", "number", "signed_date", "signer_name", "signer_title",
+    "dieu-chinh": (cases.adjust, ("membership_id", "number", "signed_date", "signer_name", "signer_title",
                               "start_month", "level", "reason")),
-    "chuyen-di": ("move", ("to_commune", "to_village_id", "number_old", "number_new", "signed_date", "month",
-                           "signer_name", "signer_title", "reason")),
+    # the old commune's half of a move: its own stop decision and a transfer (btxh/transfers.py)
+    "chuyen-di": (transfers.send, ("to_commune", "number", "signed_date", "signer_name", "signer_title",
+                                   "stop_month", "reason")),
 }
 KIND_LABELS = {"grant": "Hưởng trợ cấp", "adjust": "Điều chỉnh", "suspend": "Tạm dừng",
                "resume": "Tiếp tục hưởng", "stop": "Thôi hưởng", "move": "Chuyển đến"}
@@ -243,6 +253,12 @@ def _person(db, person_id):
     person["communes"] = [dict(zip(("code", "name"), r)) for r in db.execute(
         "SELECT code, name FROM communes WHERE province_code = ? AND code <> ? AND valid_to IS NULL"
         " ORDER BY name", [person["province_code"], person["commune_code"]])]
+    person["transfers"] = store.rows(
+        db, "SELECT t.id, t.status, t.stop_month, f.name AS from_name, d.name AS to_name FROM transfers t"
+        " JOIN communes f ON f.code = t.from_commune JOIN communes d ON d.code = t.to_commune"
+        " WHERE t.person_id = ? ORDER BY t.id", [person_id])
+    for t in person["transfers"]:
+        t["status_label"] = transfers.STATUSES[t["status"]]
     return person
 
 
@@ -279,11 +295,11 @@ async def person_action(request, datasette):
         lambda: _person_page(request, datasette, person_id))  # the 404 page
     if refusal is not None:
         return refusal
-    name, keys = LIFE_ACTIONS[action]
+    fn, keys = LIFE_ACTIONS[action]
     posted = await request.post_vars()
     form = {k: posted.get(k, "") for k in keys}
     try:
-        if name == "move":
+        if keys[0] != "membership_id":  # about the person (the move): the person id from the URL
             args = (person_id, *(form[k] for k in keys))
         else:
             membership = await _read(datasette, lambda db: db.execute(
@@ -293,7 +309,88 @@ async def person_action(request, datasette):
                 raise cases.CaseError(["Diện hưởng: chọn một diện hưởng của người này"],
                                       {"membership_id": ["Diện hưởng: chọn một diện hưởng của người này"]})
             args = (int(form["membership_id"]), *(form[k] for k in keys[1:]))
-        await asyncio.to_thread(_write, _database(datasette).path, getattr(cases, name), actor, *args)
+        result = await asyncio.to_thread(_write, _database(datasette).path, fn, actor, *args)
     except cases.CaseError as e:
         return await _person_page(request, datasette, person_id, e.fields, action, form, status=400)
+    if fn is transfers.send:
+        return Response.redirect(f"/-/btxh/chuyen-xa/{result}")
     return Response.redirect(f"/-/btxh/doi-tuong/{person_id}")
+
+
+# --- transfers between communes (/-/btxh/chuyen-xa, ADR 014) -------------------------------------
+
+MAX_ID = 2**63 - 1  # SQLite's largest integer: a larger id in the URL is simply not found
+TRANSFER_ACTIONS = {  # the form's action → (btxh function, its form fields in order, who may)
+    "tiep-nhan": (transfers.accept, ("number", "signed_date", "signer_name", "signer_title", "to_village_id"),
+                  transfers.may_receive),
+    "tu-choi": (transfers.refuse, ("refusal_reason",), transfers.may_receive),
+    "huy": (transfers.cancel, (), transfers.may_cancel),
+}
+
+
+def _sees_transfer(actor, t) -> bool:
+    return (scoping.may_see_commune(actor, t["from_commune"], t["from_province"])
+            or scoping.may_see_commune(actor, t["to_commune"], t["to_province"]))
+
+
+async def _visible_transfer(request, datasette, transfer_id):
+    """The transfer when the actor may see it (either commune is theirs), else None: a missing
+    id and another commune's transfer get the same 403 page, so nothing tells them apart."""
+    if role_of(request.actor) not in READERS or transfer_id > MAX_ID:
+        return None
+    t = await _read(datasette, lambda db: transfers.load(db, transfer_id))
+    return t if t is not None and _sees_transfer(request.actor, t) else None
+
+
+async def transfer_inbox(request, datasette):
+    actor = request.actor
+    if role_of(actor) not in READERS:
+        return await _forbidden(datasette, request)
+    scope = scoping.scope_of(actor)
+    found = await _read(datasette, lambda db: transfers.listing(db, scope))
+    return Response.html(await datasette.render_template(
+        "btxh_transfers.html", {
+            "transfer": None,
+            "incoming": [t for t in found if scope.includes(t["to_commune"], t["to_province"])],
+            "outgoing": [t for t in found if scope.includes(t["from_commune"], t["from_province"])]},
+        request=request))
+
+
+async def _transfer_page(request, datasette, transfer_id, errors=None, action=None, form=None, status=200):
+    actor = request.actor
+    t = await _visible_transfer(request, datasette, transfer_id)
+    if t is None:
+        return await _forbidden(datasette, request)
+    pending = t["status"] == "cho_tiep_nhan"
+    return Response.html(await datasette.render_template(
+        "btxh_transfers.html", {
+            "transfer": t, "errors": errors or {}, "action": action,
+            "form": form or {"signer_title": "Chủ tịch UBND xã", "signed_date": clock.today().strftime("%d/%m/%Y")},
+            "can_receive": pending and transfers.may_receive(actor, t),
+            "can_cancel": pending and transfers.may_cancel(actor, t),
+            "show_categories": may_know_hiv(actor, [t["from_commune"]]) or may_know_hiv(actor, [t["to_commune"]])},
+        request=request), status=status)
+
+
+async def transfer_page(request, datasette):
+    return await _transfer_page(request, datasette, int(request.url_vars["id"]))
+
+
+async def transfer_action(request, datasette):
+    transfer_id, action = int(request.url_vars["id"]), request.url_vars["action"]
+    if request.method != "POST":
+        return Response.redirect(f"/-/btxh/chuyen-xa/{transfer_id}")
+    fn, keys, may = TRANSFER_ACTIONS[action]
+    t = await _visible_transfer(request, datasette, transfer_id)
+    if t is None or not may(request.actor, t):
+        return await _forbidden(datasette, request)
+    posted = await request.post_vars()
+    form = {k: posted.get(k, "") for k in keys}
+    try:
+        await asyncio.to_thread(_write, _database(datasette).path, fn, request.actor, transfer_id,
+                                *(form[k] for k in keys))
+    except cases.CaseError as e:
+        return await _transfer_page(request, datasette, transfer_id, e.fields, action, form, status=400)
+    if fn is transfers.accept:
+        return Response.redirect(f"/-/btxh/doi-tuong/{t['person_id']}")
+    return Response.redirect(f"/-/btxh/chuyen-xa/{transfer_id}")

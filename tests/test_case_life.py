@@ -1,4 +1,5 @@
-"""After the grant: suspend, resume, stop (with a death), move (btxh.cases) and the person page."""
+"""After the grant: suspend, resume, stop (with a death), adjust (btxh.cases) and the person page;
+the two-sided move between communes is in tests/test_transfers.py."""
 
 import asyncio
 import re
@@ -68,12 +69,6 @@ def do_stop(db, mid, actor=OFFICER, number="22/QĐ-UBND", stop_month="11/2025", 
     return cases.stop(db, actor, mid, number, *SIGN, stop_month, reason, death_date, death_cause)
 
 
-def do_move(db, pid, actor=OFFICER, to=B, village="2", number_old="23/QĐ-UBND", number_new="7/QĐ-UBND",
-            month="10/2025", reason="Chuyển nơi cư trú"):
-    return cases.move(db, actor, pid, to, village, number_old, number_new, SIGN[0], month, SIGN[1], SIGN[2],
-                      reason)
-
-
 # --- refusals: exact messages, nothing written ---------------------------------------------------
 
 REFUSALS = [
@@ -120,22 +115,6 @@ REFUSALS = [
     pytest.param(None, lambda db, pid, mid: do_stop(db, mid, death_date="20/10/1980", death_cause="khac",
                                                     stop_month="11/1980"),
                  "Ngày chết: trước ngày sinh", id="death-before-birth"),
-    pytest.param(None, lambda db, pid, mid: do_move(db, pid, actor=OFFICER_B),
-                 "Xã: tài khoản của bạn không được giao xã «00004»", id="move-needs-the-old-commune"),
-    pytest.param(None, lambda db, pid, mid: do_move(db, pid, to=A, village="1"),
-                 "Xã chuyển đến: trùng xã đang cư trú", id="move-to-same-commune"),
-    pytest.param(None, lambda db, pid, mid: do_move(db, pid, to="99999"),
-                 "Xã chuyển đến: mã xã «99999» không có trong danh mục", id="move-unknown-commune"),
-    pytest.param(None, lambda db, pid, mid: do_move(db, pid, village="1"),
-                 "Thôn/tổ dân phố nơi đến: không thuộc xã chuyển đến", id="move-village-elsewhere"),
-    pytest.param(None, lambda db, pid, mid: do_move(db, pid, month="08/2025"),
-                 "Tháng chuyển đến: phải sau tháng bắt đầu hưởng 08/2025 của diện K6", id="move-too-early"),
-    pytest.param(lambda db, pid, mid: do_suspend(db, mid), lambda db, pid, mid: do_move(db, pid),
-                 "Trạng thái: diện K6 đang tạm dừng: quyết định tiếp tục hưởng hoặc thôi hưởng trước khi chuyển",
-                 id="move-suspended"),
-    pytest.param(lambda db, pid, mid: do_stop(db, mid, stop_month="10/2025", reason="Hết điều kiện"),
-                 lambda db, pid, mid: do_move(db, pid),
-                 "Trạng thái: người này không có diện đang hưởng tại xã để chuyển", id="move-nothing-paid"),
 ]
 
 
@@ -151,19 +130,6 @@ def test_refusals_change_nothing(db, setup, action, message):
     assert message in refused.value.problems, refused.value.problems
     assert counts(db) == before
     assert db.execute("SELECT * FROM persons WHERE id = ?", [pid]).fetchall() == person
-
-
-def test_move_number_taken_in_the_new_commune(db):
-    pid, mid = granted(db)
-    db["decisions"].insert({
-        "number": "7/QĐ-UBND", "kind": "grant", "program": "TCXH", "person_id": pid, "commune_code": B,
-        "signed_date": "2025-09-01", "signer_name": "X", "signer_title": "Y", "authority_level": "xa",
-        "legal_basis": "Nghị định 20/2021/NĐ-CP", "created_at": "2025-09-01T00:00:00Z", "created_by": "t"})
-    before = counts(db)
-    with pytest.raises(cases.CaseError) as refused:
-        do_move(db, pid)
-    assert "Số quyết định hưởng (xã mới): xã đã có quyết định số «7/QĐ-UBND»" in refused.value.problems
-    assert counts(db) == before
 
 
 # --- happy paths against the payroll -------------------------------------------------------------
@@ -221,30 +187,7 @@ def test_stop_without_death(db):
     assert db.execute("SELECT death_date FROM persons WHERE id = ?", [pid]).fetchone() == (None,)
 
 
-def test_move_pays_each_month_once_first_old_commune_then_new(db):
-    pid, mid = granted(db)
-    run_close(db, "2025-08", "2025-09")
-    before = counts(db)
-    stop_id, move_id = do_move(db, pid)
-    assert {t: counts(db)[t] - before[t] for t in TABLES} == {
-        "persons": 0, "memberships": 1, "decisions": 2, "audit_log": 5}
-    assert db.execute("SELECT kind, commune_code, membership_id, stop_month FROM decisions WHERE id = ?",
-                      [stop_id]).fetchone() == ("stop", A, mid, "2025-10")
-    new_mid = db.execute("SELECT membership_id FROM decisions WHERE id = ?", [move_id]).fetchone()[0]
-    assert db.execute("SELECT kind, commune_code, start_month FROM decisions WHERE id = ?",
-                      [move_id]).fetchone() == ("move", B, "2025-10")
-    assert db.execute("SELECT valid_to FROM memberships WHERE id = ?", [mid]).fetchone() == ("2025-09-30",)
-    assert db.execute("SELECT commune_code, category, valid_from, valid_to, disability_level FROM memberships"
-                      " WHERE id = ?", [new_mid]).fetchone() == (B, "K6", "2025-10-01", None, "NANG")
-    assert db.execute("SELECT commune_code, village_id FROM persons WHERE id = ?", [pid]).fetchone() == (B, 2)
-    run_close(db, "2025-10", "2025-11", "2025-12")
-    assert paid(db, pid) == [("2025-08", "thuong_xuyen", "TCXH", A, PAY), ("2025-09", "thuong_xuyen", "TCXH", A, PAY),
-                             ("2025-10", "thuong_xuyen", "TCXH", B, PAY), ("2025-11", "thuong_xuyen", "TCXH", B, PAY),
-                             ("2025-12", "thuong_xuyen", "TCXH", B, PAY)]
-    # the new commune's officer now manages the case; the old one no longer can
-    do_suspend(db, new_mid, actor=OFFICER_B, number="8/QĐ-UBND", stop_month="01/2026")
-    with pytest.raises(cases.CaseError):
-        do_suspend(db, mid, number="9/QĐ-UBND", stop_month="01/2026")
+# moves between communes: tests/test_transfers.py (two-sided, ADR 014)
 
 
 # --- pages ---------------------------------------------------------------------------------------
@@ -328,9 +271,9 @@ def test_invalid_form_is_rendered_again_with_messages_and_values(env):
     assert "Tháng dừng hưởng: «13/2025» không đúng dạng tháng/năm (ví dụ 09/2025)" in response.text
     assert "Số quyết định: chưa nhập" in response.text
     assert 'value="Đi cai nghiện bắt buộc"' in response.text
-    moved = post(env, "l_xa", "chuyen-di", {"to_commune": "99999", "to_village_id": "", "month": "12/2025",
-                                            "number_old": "X", "number_new": "Y", "signed_date": "10/12/2025",
-                                            "signer_name": "A", "signer_title": "B", "reason": "C"})
+    moved = post(env, "l_xa", "chuyen-di", {"to_commune": "99999", "stop_month": "12/2025", "number": "X",
+                                            "signed_date": "10/12/2025", "signer_name": "A", "signer_title": "B",
+                                            "reason": "C"})
     assert moved.status_code == 400 and "Xã chuyển đến: mã xã «99999» không có trong danh mục" in moved.text
 
 
