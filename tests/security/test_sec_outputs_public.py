@@ -147,3 +147,19 @@ def test_public_pages_are_identical_whether_or_not_anyone_is_in_an_hiv_category(
     harmless = _pages(planted["harmless"], planted["communes"])
     for url in real:
         assert real[url] == harmless[url], f"{url} depends on who is in K3/K8"
+
+
+def test_static_site_from_btxh_publish_is_identical_whether_or_not_anyone_is_in_an_hiv_category(planted, tmp_path):
+    from btxh import publish
+
+    sites = {}
+    for name in ("path", "harmless"):
+        out = tmp_path / name
+        publish.publish(planted[name], out, province=PROVINCE)
+        sites[name] = {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    generated = {"index.html", "SHA256SUMS"}  # carry the time of publication
+    assert set(sites["path"]) == set(sites["harmless"])
+    assert len(sites["path"]) > 100, "every page of the province"
+    for name, body in sites["path"].items():
+        if name not in generated:
+            assert body == sites["harmless"][name], f"{name} depends on who is in K3/K8"
