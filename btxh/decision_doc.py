@@ -8,9 +8,15 @@ The monthly amount is computed by the rule engine for the decision's start month
 same engine as the payroll), with the amount in words.
 
 A decision is delivered to the person, so the full date of birth and the address are
-printed. HIV status never is: a sensitive category (K3, K8, C3, C4) is named only by its
-clause ("Đối tượng theo khoản 8 Điều 5 Nghị định 20/2021/NĐ-CP"), and free text that
-mentions HIV/AIDS is replaced by a neutral sentence. No Datasette here.
+printed. The words HIV/AIDS never are: for whoever may know the person's HIV status (the
+admin, the officer of the decision's commune: ``btxh.access.may_know_hiv``) a sensitive
+category (K3, K8, C3, C4) is named only by its clause ("Đối tượng theo khoản 8 Điều 5 Nghị
+định 20/2021/NĐ-CP") and free text that mentions HIV/AIDS is replaced by a neutral sentence.
+For anyone else (``may_know_hiv=False``, the default) the document says nothing that sets a
+K3/K8 person apart: the category line is the program's, the same for every category
+(``neutral_category``), and the decision's own basis and reason (free text, which may name
+the HIV forms, clauses or treatment) give way to neutral sentences (issue 11; ADR 009).
+No Datasette here.
 """
 
 from __future__ import annotations
@@ -143,6 +149,12 @@ def category_label(cat: dict | None, level: str | None) -> str | None:
     return f"{label} ({clause_label(cat['article'], cat['legal_basis'])[len('Đối tượng theo '):]})"
 
 
+def neutral_category(program_phrase: str) -> str:
+    """The category line for a reader who may not know HIV status: the same for every
+    category of the program (no clause, no label that only K3/K8 would have)."""
+    return f"Đối tượng hưởng {program_phrase}"
+
+
 def neutral(text: str | None, fallback: str) -> str | None:
     """Free text as printed: never a word about HIV/AIDS."""
     if text and _SENSITIVE_TEXT.search(text):
@@ -221,7 +233,8 @@ def _address(db: Database, person: dict, d: dict, commune: dict) -> str:
 
 # -- the document -------------------------------------------------------------------
 
-def build(db: Database, decision_id: int) -> DecisionDoc:
+def build(db: Database, decision_id: int, may_know_hiv: bool = False) -> DecisionDoc:
+    """The decision as ``may_know_hiv`` allows its reader to see it (see the module's docstring)."""
     d = _one(db, "SELECT * FROM decisions WHERE id = ?", [decision_id])
     if d is None:
         raise DecisionNotFound(f"Không có quyết định số hiệu {decision_id} trong cơ sở dữ liệu.")
@@ -248,7 +261,7 @@ def build(db: Database, decision_id: int) -> DecisionDoc:
         bases.append("Căn cứ Nghị định số 147/2025/NĐ-CP của Chính phủ quy định"
                      " thẩm quyền, thủ tục hành chính của chính quyền địa phương 02 cấp trong lĩnh vực"
                      " quản lý nhà nước của Bộ Y tế;")
-    own = neutral(d["legal_basis"], NEUTRAL_BASIS).strip().rstrip(";.")
+    own = (neutral(d["legal_basis"], NEUTRAL_BASIS) if may_know_hiv else NEUTRAL_BASIS).strip().rstrip(";.")
     if own:
         bases.append(own if own.lower().startswith("căn cứ") else f"Căn cứ {own};")
         bases[-1] = bases[-1] if bases[-1].endswith(";") else bases[-1] + ";"
@@ -262,6 +275,8 @@ def build(db: Database, decision_id: int) -> DecisionDoc:
              birth_words(person["birth_date"], person["birth_precision"]),
              ("Nơi cư trú", _address(db, person, d, commune))]
     label = category_label(cat, membership and membership["disability_level"])
+    if label and not may_know_hiv:
+        label = neutral_category(phrase)
     if label:
         items.append(("Đối tượng", label))
 
@@ -294,7 +309,8 @@ def build(db: Database, decision_id: int) -> DecisionDoc:
         stop = d["stop_month"]
         what = "Thôi hưởng" if d["kind"] == "stop" else "Tạm dừng"
         items.append((what, f"kể từ tháng {month_vn(stop)}" if stop else "kể từ ngày Quyết định có hiệu lực"))
-        items.append(("Lý do", neutral(d["reason"], NEUTRAL_REASON) or NEUTRAL_REASON))
+        reason = neutral(d["reason"], NEUTRAL_REASON) if may_know_hiv else NEUTRAL_REASON
+        items.append(("Lý do", reason or NEUTRAL_REASON))
     if d["kind"] == "resume":
         tail.append("Được truy lĩnh khoản trợ cấp trong thời gian tạm dừng (nếu có).")
 

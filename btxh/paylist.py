@@ -8,8 +8,11 @@ family). Recoveries (truy thu) are listed apart and never deducted. Every total 
 sum of the run's ledger lines for the commune, in integer đồng.
 
 Only what a public posting may show is on the list (rules.md §10): full name, birth
-year, village, the category's *public* label, amounts. Never a category code, HIV
-status, disability level or the ledger's free-text reason.
+year, village, the *program's* label, amounts. Never a category (not even its
+``public_label``: K3 and K8 share one no other category uses, so it would single out people
+with HIV to the post office and every signer), HIV status, disability level or the ledger's
+free-text reason; a K3/K8 line reads exactly like any other line of its program (issue 11,
+finding 5; docs/decisions/009-public-pages.md).
 
 Renderers: ``to_csv`` (UTF-8 with BOM), ``to_xlsx`` (openpyxl, A4 landscape) and
 ``to_html`` (a standalone page from templates/btxh_paylist.html). No Datasette here.
@@ -194,17 +197,14 @@ class PaymentList:
         return f"chi-tra-{self.commune_code}-{self.month}.{fmt}"
 
 
-def _label(lines: list[dict], labels: dict[str, str], programs: dict[str, str]) -> str:
-    """The neutral label of a person: the public label of the first category of each
-    line's basis ("K4+K6" → K4's), from the monthly lines if any, else arrears, else
-    funeral; a basis that is not a category shows its program's label, never a code."""
+def _label(lines: list[dict], programs: dict[str, str]) -> str:
+    """The neutral label of a person: the label of each program that pays them (from the
+    monthly lines if any, else arrears, else funeral). Never anything about the category:
+    the label is the same for everyone one program pays, whoever reads the list."""
     for kind in PAID_KINDS:
         found = []
         for line in lines:
-            if line["kind"] != kind:
-                continue
-            first = (line.get("basis") or "").split("+")[0].strip()
-            text = labels.get(first) or programs.get(line["program"], "")
+            text = programs.get(line["program"], "") if line["kind"] == kind else ""
             if text and text not in found:
                 found.append(text)
         if found:
@@ -212,13 +212,12 @@ def _label(lines: list[dict], labels: dict[str, str], programs: dict[str, str]) 
     return ""
 
 
-def assemble(header: dict, lines: Iterable[dict], labels: dict[str, str],
-             programs: dict[str, str]) -> PaymentList:
+def assemble(header: dict, lines: Iterable[dict], programs: dict[str, str]) -> PaymentList:
     """Build the list from one run's ledger lines for one commune (pure).
 
     ``header``: commune_code, commune_name, province_code, province_name, month, run_id,
-    run_status. ``lines``: kind, program, month, due, basis, person_id, full_name,
-    birth_year, village. ``labels``: category code → public label; ``programs``: code → label.
+    run_status. ``lines``: kind, program, month, due, person_id, full_name,
+    birth_year, village. ``programs``: program code → label (the only label a row gets).
     """
     people: dict[int, list[dict]] = {}
     for line in lines:
@@ -236,7 +235,7 @@ def assemble(header: dict, lines: Iterable[dict], labels: dict[str, str],
         village = first["village"] or NO_VILLAGE
         if sum(due.values()) != 0:
             rows.append(Row(len(rows) + 1, pid, first["full_name"], first["birth_year"], village,
-                            _label(mine, labels, programs), due["thuong_xuyen"],
+                            _label(mine, programs), due["thuong_xuyen"],
                             due["truy_linh"], due["mai_tang"]))
         for line in sorted((l for l in mine if l["kind"] == "truy_thu"), key=lambda l: l["month"]):
             recoveries.append(Recovery(len(recoveries) + 1, pid, first["full_name"],
@@ -287,14 +286,13 @@ def build(db: Database, commune_code: str, month: str) -> PaymentList:
         raise PaylistError(f"Chưa có bảng lương {month_label(month).lower()} cho {header['commune_name']}.")
     header = {**header, "month": month, "run_id": run["id"], "run_status": run["status"]}
     lines = db.query(
-        "SELECT l.kind, l.program, l.month, l.due, l.basis, l.person_id, p.full_name,"
+        "SELECT l.kind, l.program, l.month, l.due, l.person_id, p.full_name,"
         " p.birth_year, v.name AS village FROM ledger l JOIN persons p ON p.id = l.person_id"
         " LEFT JOIN villages v ON v.id = p.village_id"
         " WHERE l.run_id = ? AND l.commune_code = ? ORDER BY l.person_id, l.id",
         [run["id"], commune_code])
-    labels = dict(db.execute("SELECT code, public_label FROM categories").fetchall())
     programs = dict(db.execute("SELECT code, label FROM programs").fetchall())
-    return assemble(header, lines, labels, programs)
+    return assemble(header, lines, programs)
 
 
 def index(db: Database, scope: Scope) -> list[dict]:

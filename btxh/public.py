@@ -15,13 +15,12 @@ from dataclasses import dataclass, field
 from sqlite_utils import Database
 
 from . import clock
+from .disclosure import HIDDEN, MIN_CELL, SMALL, cell, suppress  # noqa: F401  (suppress: public API)
 from .paylist import _fold, money, month_label, name_key, relevant_run, village_key
 from .paylist import commune as paylist_commune
 
 GENERIC_LABEL = "Đối tượng bảo trợ xã hội hằng tháng"
 PROGRAM = "TCXH"  # trợ cấp xã hội hằng tháng
-MIN_CELL = 5
-SMALL = "dưới 5"
 CHILD_MAX_AGE = 16  # Luật Trẻ em 2016 Điều 1: trẻ em là người dưới 16 tuổi
 ELDERLY_AGE = 60    # Luật Người cao tuổi 2009 Điều 2
 AGE_GROUPS = ("tre_em", "16_60", "cao_tuoi")
@@ -57,38 +56,11 @@ def age_group(birth_year: int, year: int) -> str:
     return "cao_tuoi" if year - birth_year >= ELDERLY_AGE else "16_60"
 
 
-def cell(n: int) -> str:
-    """A published count: "dưới 5" for 1–4, the number otherwise."""
-    return SMALL if 0 < n < MIN_CELL else str(n)
-
-
-# Public groups of categories for summary counts: K3 (children with HIV) is folded into the
-# children's group and K8 into the group of single poor parents and others, so that no
-# published count is a count of HIV categories (ADR 009, decision 4).
-CATEGORY_GROUPS = (
-    ("tre_em_hoc_sinh", "Trẻ em; người từ 16 đến 22 tuổi đang học", ("K1", "K2", "K3", "K7")),
-    ("cao_tuoi", "Người cao tuổi", ("K5a", "K5b", "K5c", "K5d")),
-    ("khuyet_tat", "Người khuyết tật", ("K6",)),
-    ("khac", "Người đơn thân nghèo nuôi con và đối tượng khác", ("K4", "K8")),
-)
-GROUP_OF = {code: key for key, _, codes in CATEGORY_GROUPS for code in codes}
-HIDDEN = "không công bố"
-
-
-def suppress(counts: dict[str, int]) -> dict[str, str]:
-    """Published cells of a table whose total is also published.
-
-    1–4 reads "dưới 5". When exactly one cell is so suppressed, the total would give it away
-    (total − the others), so the smallest other non-zero cell is hidden too ("không công
-    bố") — the usual complementary suppression.
-    """
-    shown = {k: cell(n) for k, n in counts.items()}
-    small = [k for k, n in counts.items() if 0 < n < MIN_CELL]
-    if len(small) == 1:
-        others = sorted((n, k) for k, n in counts.items() if n >= MIN_CELL)
-        if others:
-            shown[others[0][1]] = HIDDEN
-    return shown
+# No counts by category or category group are published, only totals and age groups: a
+# group count is a count of people with HIV wherever the group holds only K3/K8 people (a
+# commune whose "other" group is all K8), and no grouping of categories can rule that out
+# in every commune (ADR 009, decision 4; issue 11, finding 16). The small-cell rule and
+# complementary suppression are btxh.disclosure's (re-exported here: cell, suppress).
 
 
 def commune_total(adults: int, children: int) -> str:
@@ -133,7 +105,6 @@ class CommunePage:
     query: str = ""
     matched: int = 0
     summary: list[tuple[str, str]] = field(default_factory=list)
-    groups: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def month_label(self) -> str:
@@ -163,8 +134,9 @@ _CURRENT = (
 
 
 def _current(db: Database, where: str, params: list, today: dt.date) -> list[dict]:
-    """Current recipients, one row each; ``category`` is the first of theirs in the law's
-    order (a person with two memberships — the single-parent exception — counts once)."""
+    """Current recipients, one row each (a person with two memberships — the single-parent
+    exception — counts once). The category is read only to pick one row per person: nothing
+    published depends on it."""
     d = today.isoformat()
     people: dict[int, dict] = {}
     for row in db.query(f"{_CURRENT} AND {where}", [PROGRAM, d, d, d, *params]):
@@ -172,18 +144,6 @@ def _current(db: Database, where: str, params: list, today: dt.date) -> list[dic
         if seen is None or row["sort_order"] < seen["sort_order"]:
             people[row["id"]] = row
     return list(people.values())
-
-
-def group_counts(people: list[dict]) -> dict[str, int]:
-    counts = {key: 0 for key, _, _ in CATEGORY_GROUPS}
-    for p in people:
-        counts[GROUP_OF[p["category"]]] += 1
-    return counts
-
-
-def group_summary(people: list[dict]) -> list[tuple[str, str]]:
-    shown = suppress(group_counts(people))
-    return [(label, shown[key]) for key, label, _ in CATEGORY_GROUPS]
 
 
 header = paylist_commune  # names of a commune and its province, or None for an unknown code
@@ -212,7 +172,7 @@ def province(db: Database, code: str, today: dt.date | None = None) -> dict | No
         children, adults = counts.get(c["code"], [0, 0])
         communes.append({**c, "count": commune_total(adults, children)})
     communes.sort(key=lambda c: _fold(c["name"]))
-    return {**found[0], "communes": communes, "groups": group_summary(people)}
+    return {**found[0], "communes": communes}
 
 
 def latest_month(db: Database, commune_code: str) -> str | None:
@@ -256,7 +216,6 @@ def commune(db: Database, code: str, q: str = "", today: dt.date | None = None) 
                        matched=len(rows))
     ages = suppress(counts)
     page.summary = [(AGE_GROUP_LABELS[g], ages[g]) for g in AGE_GROUPS]
-    page.groups = group_summary(people)
     return page
 
 

@@ -8,7 +8,7 @@ from datasette import hookimpl
 from datasette.utils.asgi import Response
 
 from btxh import decision_doc, glue, scoping
-from btxh.access import IDENTITY_ROLES, role_of
+from btxh.access import IDENTITY_ROLES, may_know_hiv, role_of
 
 STAFF_ROLES = IDENTITY_ROLES  # names and birth dates: not for analysts (ADR 008)
 
@@ -37,7 +37,8 @@ async def decision_page(request, datasette):
     if not scoping.may_see_commune(actor, where["commune_code"], where["province_code"]):
         return Response.html(await datasette.render_template(
             "error.html", {"status": 403, "error": "", "title": None}, request=request), status=403)
-    doc = await _read(datasette, lambda db: decision_doc.build(db, decision_id))
+    knows = may_know_hiv(actor, [where["commune_code"]])  # else nothing that sets K3/K8 apart
+    doc = await _read(datasette, lambda db: decision_doc.build(db, decision_id, may_know_hiv=knows))
     return await _page(datasette, request, {"doc": doc})
 
 

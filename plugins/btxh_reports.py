@@ -14,8 +14,8 @@ from datasette import hookimpl
 from datasette.utils.asgi import Response
 
 from btxh import clock, glue, scoping, store
-from btxh.access import STAFF_ROLES, role_of
-from btxh.reports import build, forms, inputs, periods, render
+from btxh.access import STAFF_ROLES, may_know_hiv, role_of
+from btxh.reports import build, forms, inputs, periods, protect, render
 
 PATH = "/-/btxh/bao-cao"
 INPUT_ROLES = ("can_bo_xa", "tinh", "quan_tri")  # analysts read, never write
@@ -72,6 +72,8 @@ async def report(request, datasette):
     def compute(db):
         period = periods.parse(args["period"])
         where = build.where_for(db, scope, args["province"], args["commune"])
+        # exact figures only for whoever may know the HIV status of every commune covered
+        exact = may_know_hiv(actor, where.communes or ())
         if code == "du-toan":
             new_base = None
             if args["new_base"]:
@@ -79,9 +81,12 @@ async def report(request, datasette):
                     raise periods.ReportError(f"Mức chuẩn dự kiến «{args['new_base']}» phải là số đồng nguyên "
                                               "dương, ví dụ 540000.")
                 new_base = int(args["new_base"])
-            return period, where, build.budget(db, period, where, new_base)
+            year, rows = build.budget(db, period, where, new_base)
+            shown, total = (rows, True) if exact else protect.budget_for_reader(db, period, where, rows)
+            return period, where, (year, shown, total)
         fig = build.figures(db, period, where)
-        return period, where, (fig, build.rows(forms.FORMS[code], fig))
+        rows = build.rows(forms.FORMS[code], fig)
+        return period, where, (fig, rows if exact else protect.for_reader(db, forms.FORMS[code], fig, rows))
 
     try:
         period, where, result = await glue.read(datasette, compute)
@@ -94,24 +99,25 @@ async def report(request, datasette):
     query = _query(args)
     links = {ext: f"{base}.{ext}?{query}" for ext in ("csv", "xlsx", "json")}
     if code == "du-toan":
-        year, rows = result
+        year, rows, total = result
         if fmt == "json":
             return Response.json({"ok": True, "period": period.code, "unit": where.label, "year": year,
-                                  "rows": [r.__dict__ for r in rows]})
+                                  "rows": [{k: r.shown(k) for k in BUDGET_FIELDS} for r in rows]})
         if fmt == "csv":
             return _download(render_budget_csv(rows), f"du-toan-{year}-{period.code}.csv", "csv")
         return await _page(datasette, request, {"mode": "budget", "year": year, "rows": rows, "period": period,
                                                 "where": where, "args": args, "links": links,
-                                                "forms": forms.FORMS})
+                                                "forms": forms.FORMS, "show_total": total,
+                                                "masked": any(r.masks for r in rows)})
     form = forms.FORMS[code]
     fig, rows = result
     if fmt == "json":
         return Response.json({"ok": True, "form": code, "period": period.code, "unit": where.label,
                               "snapshot_month": fig.snapshot, "runs": fig.runs,
                               "columns": list(form.columns),
-                              "rows": [{"stt": r.stt, "label": r.label, "unit": r.unit, "total": r.total,
-                                        "male": r.male, "female": r.female, "amount": r.amount}
-                                       for r in rows],
+                              "rows": [{"stt": r.stt, "label": r.label, "unit": r.unit, "total": r.shown("total"),
+                                        "male": r.shown("male"), "female": r.shown("female"),
+                                        "amount": r.shown("amount")} for r in rows],
                               "arrears": fig.arrears, "recovery": fig.recovery, "funeral": fig.funeral})
     if fmt in ("csv", "xlsx"):
         body = await asyncio.to_thread(render.render, form, fig, rows, fmt)
@@ -122,12 +128,16 @@ async def report(request, datasette):
     return await _page(datasette, request, {
         "mode": "form", "form": form, "fig": fig, "rows": rows, "period": period, "where": where,
         "heading": render.heading(form, fig), "args": args, "links": links, "entry": entry,
-        "forms": forms.FORMS, "money": periods.million})
+        "forms": forms.FORMS, "money": periods.million, "masked": any(r.masks for r in rows)})
 
 
 def _download(body: bytes, name: str, fmt: str) -> Response:
     return Response(body, content_type=render.CONTENT_TYPES[fmt], headers={
         "content-disposition": f'attachment; filename="{name}"', "cache-control": "no-store"})
+
+
+BUDGET_FIELDS = ("program", "category", "label", "persons_first", "persons_last", "person_months",
+                 "current", "expected")
 
 
 def render_budget_csv(rows) -> bytes:
@@ -138,8 +148,7 @@ def render_budget_csv(rows) -> bytes:
     writer.writerow(["Chế độ", "Diện", "Tên diện", "Số người tháng 1", "Số người tháng 12", "Số người-tháng",
                      "Kinh phí theo mức chuẩn hiện hành (đồng)", "Kinh phí theo mức chuẩn dự kiến (đồng)"])
     for r in rows:
-        writer.writerow([r.program, r.category, r.label, r.persons_first, r.persons_last, r.person_months,
-                         r.current, r.expected])
+        writer.writerow([r.shown(k) for k in BUDGET_FIELDS])
     return out.getvalue().encode("utf-8-sig")
 
 

@@ -1,5 +1,7 @@
 """Printable decisions: the wording by kind and era, the amount from the engine, never HIV,
-the Datasette page with its commune scoping, and (browser) an A4 portrait PDF."""
+the Datasette page with its commune scoping, and (browser) an A4 portrait PDF. Documents are
+built as the commune's officer reads them (``may_know_hiv=True``); what others read is in
+tests/security/test_sec_outputs_decisions.py."""
 
 import asyncio
 import re
@@ -68,13 +70,13 @@ def filled(ref_db):
 ], ids=["grant", "adjust", "stop"])
 def test_title_by_kind(filled, kind, subject):
     db, ids = filled
-    doc = decision_doc.build(db, ids[kind])
+    doc = decision_doc.build(db, ids[kind], may_know_hiv=True)
     assert doc.title == "QUYẾT ĐỊNH" and doc.subject == subject
 
 
 def test_commune_decision_after_july_2025(filled):
     db, ids = filled
-    doc = decision_doc.build(db, ids["adjust"])
+    doc = decision_doc.build(db, ids["adjust"], may_know_hiv=True)
     assert doc.authority == ("ỦY BAN NHÂN DÂN", "XÃ SÓC SƠN")
     assert doc.nation == ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc")
     assert doc.number_line == "Số: 60/QĐ-UBND"
@@ -95,7 +97,7 @@ def test_commune_decision_after_july_2025(filled):
 
 def test_adjustment_states_the_engine_amount_in_figures_and_words(filled):
     db, ids = filled
-    doc = decision_doc.build(db, ids["adjust"])
+    doc = decision_doc.build(db, ids["adjust"], may_know_hiv=True)
     items = dict(doc.articles[0].items)
     assert (doc.month, doc.coefficient, doc.amount) == ("2025-09", "1,5", 750_000)  # 1.5 × 500.000
     assert doc.amount_words == "Bảy trăm năm mươi nghìn đồng"
@@ -110,7 +112,7 @@ def test_adjustment_states_the_engine_amount_in_figures_and_words(filled):
 
 def test_district_decision_before_july_2025(filled):
     db, ids = filled
-    doc = decision_doc.build(db, ids["old_grant"])
+    doc = decision_doc.build(db, ids["old_grant"], may_know_hiv=True)
     assert doc.authority == ("ỦY BAN NHÂN DÂN", "HUYỆN SÓC SƠN")
     assert doc.decider == "CHỦ TỊCH ỦY BAN NHÂN DÂN HUYỆN SÓC SƠN"
     assert doc.date_line == "Sóc Sơn, ngày 05 tháng 3 năm 2024"
@@ -125,7 +127,7 @@ def test_district_decision_before_july_2025(filled):
 
 def test_stop_states_the_month_and_a_neutral_reason(filled):
     db, ids = filled
-    items = dict(decision_doc.build(db, ids["stop"]).articles[0].items)
+    items = dict(decision_doc.build(db, ids["stop"], may_know_hiv=True).articles[0].items)
     assert items["Thôi hưởng"] == "kể từ tháng 01/2026"
     assert items["Lý do"] == decision_doc.NEUTRAL_REASON
 
@@ -133,14 +135,16 @@ def test_stop_states_the_month_and_a_neutral_reason(filled):
 @pytest.mark.parametrize("kind", ["grant", "stop"])
 def test_hiv_is_never_printed(filled, kind):
     db, ids = filled
-    doc = decision_doc.build(db, ids[kind])
+    doc = decision_doc.build(db, ids[kind], may_know_hiv=True)  # the commune's officer prints it
     assert "HIV" not in doc.text.upper() and "AIDS" not in doc.text.upper()
     assert dict(doc.articles[0].items)["Đối tượng"] == "Đối tượng theo khoản 8 Điều 5 Nghị định 20/2021/NĐ-CP"
+    neutral = decision_doc.build(db, ids[kind])  # anyone else: the program's line, as for every category
+    assert dict(neutral.articles[0].items)["Đối tượng"] == "Đối tượng hưởng trợ cấp xã hội hằng tháng"
 
 
 def test_grant_amount_for_a_k8_person(filled):
     db, ids = filled
-    doc = decision_doc.build(db, ids["grant"])
+    doc = decision_doc.build(db, ids["grant"], may_know_hiv=True)
     assert (doc.amount, doc.coefficient) == (750_000, "1,5")
     assert doc.date_line == "Sóc Sơn, ngày 12 tháng 8 năm 2025" and doc.signature == ("CHỦ TỊCH",)
 

@@ -55,10 +55,8 @@ def test_complementary_suppression(counts, shown):
     assert public.suppress(counts) == shown
 
 
-def test_k3_and_k8_are_folded_into_larger_groups():
-    assert public.GROUP_OF["K3"] == public.GROUP_OF["K1"]
-    assert public.GROUP_OF["K8"] == public.GROUP_OF["K4"]
-    assert all(len(codes) > 1 or codes[0] not in ("K3", "K8") for _, _, codes in public.CATEGORY_GROUPS)
+def test_no_counts_by_category_group_are_published():
+    assert not hasattr(public, "CATEGORY_GROUPS")  # ADR 009, decision 4 (issue 11, finding 16)
 
 
 # -- decisions of the month -------------------------------------------------------------

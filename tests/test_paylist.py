@@ -176,13 +176,13 @@ def test_zero_total_is_not_listed_and_recoveries_are_apart(pl):
     assert (dung.monthly, dung.funeral, dung.total) == (0, 10_000_000, 10_000_000)  # not deducted
 
 
-def test_labels_are_public_and_neutral(pl):
+def test_labels_are_the_programs_never_the_category(pl):
     labels = {r.full_name: r.label for r in pl.rows}
-    assert labels == {
-        "Nguyễn Văn An": "Người cao tuổi",
-        "Phạm Văn Dũng": "Người cao tuổi",
-        "Lê Văn Đức": "Đối tượng bảo trợ xã hội khác",  # K8
-        "Trần Thị Bình": "Người đơn thân nghèo nuôi con; Hỗ trợ chăm sóc nuôi dưỡng",  # K4+K6, C5
+    assert labels == {  # one label per program, whatever the category (issue 11, finding 5)
+        "Nguyễn Văn An": "Trợ cấp xã hội hằng tháng",
+        "Phạm Văn Dũng": "Hỗ trợ chi phí mai táng",  # only a funeral support this month
+        "Lê Văn Đức": "Trợ cấp xã hội hằng tháng",  # K8
+        "Trần Thị Bình": "Trợ cấp xã hội hằng tháng; Hỗ trợ kinh phí chăm sóc, nuôi dưỡng hằng tháng",  # K4+K6, C5
         "Đỗ Văn Giang": "Trợ cấp hưu trí xã hội",
     }
 

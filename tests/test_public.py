@@ -23,14 +23,11 @@ def _body(html: str) -> str:
     return re.search(r'<main class="btxh-public">(.*)</main>', html, re.S).group(1)
 
 
-GROUPS_TABLE = re.compile(r'<table class="[^"]*btxh-public-groups">.*?</table>', re.S)
-
-
 def assert_clean(html: str):
-    """Nothing about any person beyond what a posting may show. The category-group counts
-    (one table, aggregated, K3/K8 folded into larger groups) are the one place a group
-    name such as «Người khuyết tật» may appear."""
-    body = GROUPS_TABLE.sub("", _body(html))
+    """Nothing about any person beyond what a posting may show, and no count by category
+    or category group (ADR 009, decision 4)."""
+    body = _body(html)
+    assert "btxh-public-groups" not in body
     for rx in FULL_DATE:
         assert not rx.search(body), rx.search(body).group(0)
     assert not CATEGORY_CODE.search(body), CATEGORY_CODE.search(body).group(0)

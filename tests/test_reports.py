@@ -255,7 +255,8 @@ def test_canned_query_gives_the_same_rows_as_the_page(rds, form, scope):
     args = {"national": "", "province": f"&province={rds['province']}", "commune": f"&commune={rds['commune']}"}[scope]
     cookie = rds["cookies"]["r_pt"]
     query = get(rds["ds"], f"/phan_tich/bieu_mau_10.json?_shape=objects&form={form}&period=2026-H2{args}", cookie).json()
-    page = get(rds["ds"], f"/-/btxh/bao-cao/{form}.json?period=2026-H2{args}", cookie).json()
+    # the admin's page: exact figures (an analyst's page hides cells that could be HIV counts)
+    page = get(rds["ds"], f"/-/btxh/bao-cao/{form}.json?period=2026-H2{args}", rds["cookies"]["r_qt"]).json()
     assert [r["so_tt"] for r in query["rows"]] == [r["stt"] for r in page["rows"]]
     for q, p in zip(query["rows"], page["rows"]):
         line = forms.FORMS[form].lines[q["thu_tu"] - 1]
@@ -268,7 +269,7 @@ def test_budget_query_equals_the_budget_page(rds):
     cookie = rds["cookies"]["r_pt"]
     query = get(rds["ds"], "/phan_tich/du_toan_nam_sau.json?_shape=objects&period=2026-H2&muc_chuan_moi=540000",
                 cookie).json()["rows"]
-    page = get(rds["ds"], "/-/btxh/bao-cao/du-toan.json?period=2026-H2&new_base=540000", cookie).json()
+    page = get(rds["ds"], "/-/btxh/bao-cao/du-toan.json?period=2026-H2&new_base=540000", rds["cookies"]["r_qt"]).json()
     assert page["year"] == 2027
     assert [(r["che_do"], r["dien"], r["so_nguoi_thang_1"], r["kinh_phi_muc_hien_hanh_dong"],
              r["kinh_phi_muc_du_kien_dong"]) for r in query] == \
@@ -428,7 +429,9 @@ def test_province_staff_see_their_province_only(province_ds):
     ds = province_ds["ds"]
     own = get(ds, "/-/btxh/bao-cao/10a.json?period=2026-11", province_ds["cookies"]["s_tinh"]).json()
     everything = get(ds, "/-/btxh/bao-cao/10a.json?period=2026-11&province=08", province_ds["cookies"]["s_qt"]).json()
-    assert own["rows"] == everything["rows"]
+    assert len(own["rows"]) == len(everything["rows"])
+    for mine, exact in zip(own["rows"], everything["rows"]):  # equal but where HIV cells are hidden
+        assert mine == exact or isinstance(mine["total"], str), mine["label"]
     other = get(ds, "/-/btxh/bao-cao/10a.json?period=2026-11&province=08", province_ds["cookies"]["s_tinh_khac"])
     assert other.status_code == 400
     theirs = get(ds, "/-/btxh/bao-cao/10a.json?period=2026-11", province_ds["cookies"]["s_tinh_khac"]).json()
@@ -451,7 +454,7 @@ def test_xlsx_has_the_official_header_merged_and_number_formats(rds):
 
 
 def test_csv_keeps_exact_dong_beside_million(rds):
-    response = get(rds["ds"], "/-/btxh/bao-cao/10a.csv?period=2026-H2", rds["cookies"]["r_tinh"])
+    response = get(rds["ds"], "/-/btxh/bao-cao/10a.csv?period=2026-H2", rds["cookies"]["r_qt"])
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert rows[0] == list(forms.FORM_10A.columns) + ["Kinh phí (đồng)"]
     total = rows[-1]

@@ -158,6 +158,36 @@ def figures(db, period: Period, where: Where) -> Figures:
     return out
 
 
+def figures_by_province(db, period: Period, leaves) -> dict[str, Figures]:
+    """The figures of ``leaves`` only, for every province at once (each with its own snapshot
+    month, as its own report has): what btxh.reports.protect needs for a country report."""
+    _check_summaries(db, period)
+    head = _BEST.format(where="1")
+    args = [period.first, period.last]
+    marks = ", ".join("?" * len(leaves))
+    snapshots = dict(db.execute(
+        head + "SELECT co.province_code, max(b.month) FROM best b JOIN communes co ON co.code = b.commune_code"
+        " WHERE b.rn = 1 GROUP BY 1", args).fetchall())
+    out = {p: Figures(period, Where(p, p, None), month, []) for p, month in snapshots.items()}
+    for province, leaf, sex, month, persons, paid in db.execute(
+            head + "SELECT co.province_code, c.leaf, c.sex, c.month, sum(c.persons),"
+            " sum(c.regular + c.arrears + c.funeral) FROM best b JOIN report_cells c"
+            " ON c.run_id = b.run_id AND c.commune_code = b.commune_code AND c.month = b.month"
+            f" JOIN communes co ON co.code = b.commune_code WHERE b.rn = 1 AND c.leaf IN ({marks})"
+            " GROUP BY 1, 2, 3, 4", [*args, *sorted(leaves)]):
+        fig = out[province]
+        if month == fig.snapshot:
+            fig.persons[(leaf, sex)] += persons
+        fig.money[(leaf, sex)] += paid
+    if period.takes_inputs:
+        for province, leaf, *values in db.execute(
+                "SELECT province_code, leaf, sum(total), sum(male), sum(female), sum(amount) FROM report_inputs"
+                f" WHERE period = ? AND leaf IN ({marks}) GROUP BY 1, 2", [period.code, *sorted(leaves)]):
+            fig = out.setdefault(province, Figures(period, Where(province, province, None), None, []))
+            fig.inputs[leaf] = [v or 0 for v in values]
+    return out
+
+
 # -- a form's rows --------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -171,9 +201,16 @@ class Row:
     male: int
     female: int
     amount: int  # đồng (10a cost; 10c/10d money rows; 10b money rows)
+    masks: tuple = ()  # (cell, text) shown instead of the number (btxh.reports.protect)
+
+    def shown(self, name: str):
+        """A cell as published: its number, or the text that hides it («dưới 5», «không công bố»)."""
+        return dict(self.masks).get(name, getattr(self, name))
 
     def values(self, form: forms.Form) -> list:
         """The row's cells in the form's columns after Số TT and Chỉ tiêu (presentation)."""
+        if self.masks:
+            return self._masked(form)
         if form.code == "10a":
             return [self.total, self.male, self.female, million(self.amount)]
         if form.code == "10b":
@@ -185,6 +222,12 @@ class Row:
         if self.measure == "money":
             return [self.unit, million(self.amount), million(self.male), million(self.female)]
         return [self.unit, self.total, self.male, self.female]
+
+    def _masked(self, form: forms.Form) -> list:
+        shown = self.shown
+        if form.code == "10a":
+            return [shown("total"), shown("male"), shown("female"), shown("amount")]
+        return [self.unit, shown("total"), shown("male"), shown("female")]
 
 
 def rows(form: forms.Form, fig: Figures) -> list[Row]:
@@ -223,6 +266,10 @@ class BudgetRow:
     person_months: int
     current: int   # đồng, at the run's base levels
     expected: int  # đồng, at max(expected base, the commune's base) for TCXH and CSND
+    masks: tuple = ()  # (cell, text) shown instead of the number (btxh.reports.protect)
+
+    def shown(self, name: str):
+        return dict(self.masks).get(name, getattr(self, name))
 
 
 def _half_up(numerator: int, denominator: int) -> int:

@@ -10,7 +10,7 @@ import click
 
 from .. import store
 from ..scoping import Scope
-from . import build, forms, periods, render, summary
+from . import build, forms, periods, protect, render, summary
 
 DEFAULT_DB = "btxh.db"
 
@@ -53,22 +53,37 @@ def rebuild(db):
 @click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="csv", show_default=True,
               help="Output format")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Output file (default: standard output)")
+@click.option("--an-toan", "safe", is_flag=True,
+              help="Hide every cell that could be an HIV count, as the report pages do for province staff "
+                   "and analysts (small cells, complementary cells; a commune's HIV rows always)")
 @click.option("--db", default=DEFAULT_DB, show_default=True, type=click.Path(dir_okay=False), help="Database file")
-def export(form, period, province, commune, fmt, output, db):
+def export(form, period, province, commune, fmt, output, safe, db):
     """Write FORM (10a, 10b, 10c, 10d) for a period and unit as CSV or XLSX.
+
+    The operator runs this on the database file, so the figures are exact: form 10a then
+    holds counts of people with HIV (rows 3 and III.3), and a warning says so. With
+    --an-toan the file hides them as the report pages do for whoever may not know.
 
     \b
     Example:
         btxh report export 10a --period 2026-H2 --province 08 --format xlsx -o mau-10a.xlsx
+        btxh report export 10a --period 2026-H2 --commune 02398 --an-toan -o mau-10a.csv
     """
     database = _db(db)
+    chosen = forms.FORMS[form]
     try:
         p = periods.parse(period)
         where = build.where_for(database, Scope(everything=True), province, commune)
         fig = build.figures(database, p, where)
+        rows = build.rows(chosen, fig)
+        if safe:
+            rows = protect.for_reader(database, chosen, fig, rows)
     except periods.ReportError as e:
         raise click.ClickException(str(e)) from e
-    body = render.render(forms.FORMS[form], fig, build.rows(forms.FORMS[form], fig), fmt)
+    if protect.has_hiv_rows(chosen) and not safe:
+        click.echo("Cảnh báo: tệp này có số người nhiễm HIV chính xác (mẫu 10a dòng 3 và III.3) — chỉ gửi cho "
+                   "người có thẩm quyền (Luật Phòng, chống HIV/AIDS 2006 Điều 8); dùng --an-toan để ẩn.", err=True)
+    body = render.render(chosen, fig, rows, fmt)
     if output:
         Path(output).write_bytes(body)
         click.echo(f"Đã ghi {output}.")

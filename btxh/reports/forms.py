@@ -54,6 +54,11 @@ class Form:
         return frozenset(l for line in self.lines for l in line.leaves if l not in self.inputs)
 
 
+# Leaves that count only people with HIV (K3, K8; III.3 in facilities): for readers who may
+# not know HIV status, btxh.reports.protect hides them as small cells (ADR 010 §3)
+HIV_LEAVES = frozenset({"I.3.1", "I.3.2", "I.3.3", "III.3.1", "III.3.2"})
+
+
 def leaf_for(program: str, category: str, level: str | None, band: int, poor: bool) -> str:
     """The 10a leaf of a ledger line (pure; docs/decisions/010-reports.md §2).
 

@@ -54,7 +54,7 @@ def to_csv(form: forms.Form, fig: Figures, rows: list[Row]) -> bytes:
     for row in rows:
         values = [row.stt, row.label, *[_plain(v) for v in row.values(form)]]
         if form.code == "10a":
-            values.append(row.amount)
+            values.append(row.shown("amount"))
         writer.writerow(values)
     return out.getvalue().encode("utf-8-sig")
 
