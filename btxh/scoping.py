@@ -50,6 +50,17 @@ def scope_of(actor: dict | None) -> Scope:
     return Scope(communes=communes)  # can_bo_xa: their own communes, never a province
 
 
+def scope_sql(scope: Scope) -> tuple[str, dict]:
+    """The SQL condition "the row's commune_code is in ``scope``", with its parameters: ANDed
+    into every table query of a scoped actor and used by the row check (one definition)."""
+    params = {f"btxh_c{i}": code for i, code in enumerate(scope.communes)}
+    parts = ["commune_code IN ({})".format(", ".join(f":{k}" for k in params))] if params else []
+    if scope.province:
+        params["btxh_province"] = scope.province
+        parts.append("commune_code IN (SELECT code FROM communes WHERE province_code = :btxh_province)")
+    return "(" + (" OR ".join(parts) or "0") + ")", params
+
+
 def may_see_commune(actor: dict | None, commune_code: str, province_code: str | None) -> bool:
     """True when ``actor`` may see the people of ``commune_code`` (in ``province_code``)."""
     return scope_of(actor).includes(commune_code, province_code)
@@ -106,7 +117,11 @@ TABLE_PARAMS = {
     "_facet_size": r"^(max|[1-9]\d{0,2})$",
     "_shape": r"^(objects|array|arrays|object)$",
     "_labels": _FLAG, "_nocount": _FLAG, "_nofacet": _FLAG, "_nosuggest": _FLAG,
+    # formatting only, offered by the table page's export links and CSV form
+    "_dl": _FLAG, "_nl": _FLAG,
 }
+# The table page's sort form sends an empty `_sort` when no column is chosen
+_MAY_BE_EMPTY = frozenset({"_sort", "_sort_desc"})
 # Parameters that may repeat (everything else appears at most once)
 REPEATABLE = frozenset({"_facet", "_nocol", "_col"})
 ROW_PARAMS = {"_shape": r"^(objects|array|arrays|object)$"}
@@ -145,7 +160,7 @@ class Decision:
     """What to do with one request under a database path."""
 
     allow: bool
-    filter_communes: bool = False               # append commune_code__in=<their communes>
+    filter_communes: bool = False               # AND scope_sql(<their scope>) into the query
     check_row: tuple[str, str] | None = None    # (table, id): allow only if that row is theirs
     hide: tuple[str, ...] = ()                  # columns to remove (?_nocol=…)
 
@@ -242,7 +257,8 @@ def _table_args_allowed(args, visible, columns, has_hidden: bool) -> bool:
             rule = TABLE_PARAMS.get(key)
             if rule is None or (key == "_col" and has_hidden):
                 return False
-            if rule == "column" and value not in (columns if key == "_nocol" else visible):
+            if rule == "column" and value not in (columns if key == "_nocol" else visible) \
+                    and not (value == "" and key in _MAY_BE_EMPTY):
                 return False
             if rule != "column" and not re.match(rule, value):
                 return False

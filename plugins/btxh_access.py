@@ -142,25 +142,11 @@ async def _schema(datasette) -> dict:
     return cached
 
 
-async def _communes(datasette, scope) -> list[str]:
-    """The commune codes of a scope (a province's are read from the communes table)."""
-    codes = set(scope.communes)
-    if scope.province:
-        result = await datasette.get_database(DATABASE).execute(
-            "SELECT code FROM communes WHERE province_code = ?", [scope.province])
-        codes.update(row[0] for row in result.rows)
-    return sorted(codes)
-
-
 async def _row_in_scope(datasette, area, table: str, pk: str) -> bool:
     """One query joining the scope: a missing row and another commune's row look the same."""
-    marks = ",".join("?" * len(area.communes)) or "NULL"
-    sql = f"SELECT 1 FROM [{table}] WHERE id = ? AND (commune_code IN ({marks})"
-    params = [int(pk), *area.communes]
-    if area.province:
-        sql += " OR commune_code IN (SELECT code FROM communes WHERE province_code = ?)"
-        params.append(area.province)
-    result = await datasette.get_database(DATABASE).execute(sql + ")", params)
+    condition, params = scoping.scope_sql(area)
+    result = await datasette.get_database(DATABASE).execute(
+        f"SELECT 1 FROM [{table}] WHERE id = :btxh_id AND {condition}", {**params, "btxh_id": int(pk)})
     return bool(result.rows)
 
 
@@ -191,9 +177,9 @@ async def _database_request(datasette, actor, scope, path):
     """The ASGI scope to serve (possibly rewritten), or None to refuse.
 
     The allowlist (btxh.scoping.decide, docs/decisions/007-commune-scoping.md): a table request
-    gets ``commune_code__in=<the actor's communes>`` and ``_nocol=<hidden columns>`` appended,
-    which Datasette ANDs with the request's own allowlisted filters; a row request is served
-    only when one query finds the row in the actor's communes.
+    carries the actor's scope (ANDed into Datasette's query by ``filters_from_request`` below,
+    so it never shows in a URL) and gets ``_nocol=<hidden columns>`` appended; a row request is
+    served only when one query finds the row in the actor's communes.
     """
     if DATABASE not in datasette.databases:
         return None
@@ -205,17 +191,28 @@ async def _database_request(datasette, actor, scope, path):
     area = scoping.scope_of(actor)
     if decision.check_row and not await _row_in_scope(datasette, area, *decision.check_row):
         return None
-    extra = []
     if decision.filter_communes:
-        extra.append(("commune_code__in", ",".join(await _communes(datasette, area)) or "-"))
-    extra += [("_nocol", column) for column in decision.hide]
-    if extra:
+        scope = dict(scope, btxh_scope=area)
+    if decision.hide:
         from urllib.parse import urlencode
 
         query = scope.get("query_string", b"")
-        added = urlencode(extra).encode()
+        added = urlencode([("_nocol", column) for column in decision.hide]).encode()
         scope = dict(scope, query_string=query + b"&" + added if query else added)
     return scope
+
+
+@hookimpl
+def filters_from_request(request, database, table, datasette):
+    """AND the actor's scope, set by the guard on the ASGI scope, into every table query
+    (rows, counts, facets, pagination, JSON and CSV alike)."""
+    from datasette.filters import FilterArguments
+
+    area = request.scope.get("btxh_scope")
+    if area is None:
+        return None
+    condition, params = scoping.scope_sql(area)
+    return FilterArguments([condition], params=params)
 
 
 async def _allowed_scope(datasette, actor, scope, path):
