@@ -285,6 +285,20 @@ def _decide_open(path: str, args, schema) -> Decision:
         if len(info.pks) != 1:
             return REFUSE  # compound keys: browse the table with filters instead
         return Decision(_canonical_key(info, match["pk"]))
-    if _DATABASE_URL.match(path) or _TABLE_URL.match(path):
-        return Decision(True)
-    return REFUSE
+    table = _TABLE_URL.match(path)
+    if table is not None and table["table"] in schema:
+        return Decision(_open_columns_exist(args, schema[table["table"]].columns))
+    return Decision(bool(table or _DATABASE_URL.match(path)))
+
+
+_COLUMN_PARAMS = frozenset({"_sort", "_sort_desc", "_facet", "_facet_array", "_facet_date", "_col", "_nocol"})
+
+
+def _open_columns_exist(args, columns) -> bool:
+    """Every column a table request names exists (Datasette answers some misses with a 500)."""
+    for key, value in args:
+        if key in _COLUMN_PARAMS and value not in columns and not (value == "" and key in _MAY_BE_EMPTY):
+            return False
+        if not key.startswith("_") and key.partition("__")[0] not in columns:
+            return False
+    return True
