@@ -134,9 +134,11 @@ def allowed(actor: dict | None, action: str, resource=None) -> bool:
             return role in ANALYST_ROLES
         if role == "phan_tich":
             return False
-        if table == "audit_log":
-            return role in ("quan_tri", "tinh")
-        return True
+        if role == "quan_tri":
+            return True
+        from .scoping import TABLES_FOR  # the allowlist of tables per scoped role
+
+        return table in TABLES_FOR.get(role, ())
     if action == "view-query":
         # canned queries (metadata.yml) live on the analysts' door: SQL has no commune scoping,
         # so commune and province staff get none and use the report pages (ADR 010)
