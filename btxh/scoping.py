@@ -103,9 +103,6 @@ HIDDEN_COLUMNS = {
 # Filter operators (Datasette's `column__op=value`) a scoped role may use
 FILTER_OPS = frozenset({"exact", "not", "in", "notin", "contains", "startswith", "endswith",
                         "gt", "gte", "lt", "lte", "date", "isnull", "notnull", "isblank", "notblank"})
-# Tables with full-text search (?_search=): none today
-SEARCHABLE = frozenset()
-
 _FLAG = r"^(1|0|on|off|true|false)$"
 # Special parameters a scoped role may send on a table page → the form of their value;
 # "column" means a column the role may see. Anything else starting with "_" is refused.
@@ -203,7 +200,7 @@ def decide(actor: dict | None, database: str, path: str, args, schema: dict[str,
     if "pk" in match.groupdict():
         return _decide_row(table, info, match["pk"], args, scoped, table in hidden)
     visible = tuple(c for c in info.columns if c not in hidden.get(table, ()))
-    if not _table_args_allowed(args, visible, info.columns, table in hidden):
+    if not _table_args_allowed(args, visible, info.columns, table in hidden) or not _next_fits(info, args):
         return REFUSE
     return Decision(True, filter_communes=scoped, hide=tuple(sorted(hidden.get(table, ()))))
 
@@ -218,6 +215,11 @@ def _decide_row(table, info, pk, args, scoped, has_hidden) -> Decision:
             return REFUSE
         return Decision(True, check_row=(table, pk))
     return Decision(table not in SCOPED_TABLES)
+
+
+def _next_fits(info: Table, args) -> bool:
+    """A view pages by offset: Datasette reads its `_next` with int() (a 500 otherwise)."""
+    return not info.is_view or all(re.match(r"^[0-9]{1,9}$", v) for k, v in args if k == "_next")
 
 
 def _canonical_key(info: Table, pk: str) -> bool:
@@ -287,7 +289,8 @@ def _decide_open(path: str, args, schema) -> Decision:
         return Decision(_canonical_key(info, match["pk"]))
     table = _TABLE_URL.match(path)
     if table is not None and table["table"] in schema:
-        return Decision(_open_columns_exist(args, schema[table["table"]].columns))
+        info = schema[table["table"]]
+        return Decision(_open_columns_exist(args, info.columns) and _next_fits(info, args))
     return Decision(bool(table or _DATABASE_URL.match(path)))
 
 

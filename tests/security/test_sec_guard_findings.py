@@ -120,6 +120,7 @@ ODD_ROWS = [
     "/btxh/suspension_proposals/1", "/btxh/suspension_proposals/1.json",
     "/btxh/persons/99999999999999999999999", "/btxh/persons/9223372036854775808.json",
     "/btxh/persons/-1.json", "/btxh/ledger_settled/1,TCXH,2026-01",
+    "/btxh/suspension_proposals.json?_next=a,b", "/btxh/suspension_proposals?_next=abc",
 ]
 
 
