@@ -32,6 +32,8 @@ MASKED_COLUMNS = frozenset({
 
 # Tables no Datasette page may show to anyone (secrets, internals)
 HIDDEN_TABLES = frozenset({"user_credentials", "_sqlite_migrations"})
+# Accounts and the SQL log: the administrator only, in either database (issue 11, finding 15)
+ADMIN_ONLY_TABLES = frozenset({"users", "user_communes", "sql_log"})
 
 # Our own routes an anonymous visitor may reach (regexes on the path)
 PUBLIC_PATHS = (
@@ -52,6 +54,46 @@ _PUBLIC = [re.compile(p) for p in PUBLIC_PATHS]
 
 def is_public_path(path: str) -> bool:
     return any(p.match(path) for p in _PUBLIC)
+
+
+# Our own routes for staff (regex on the path → roles that may reach it); the plugin behind
+# each one still checks the actor's communes. Adding a route is one line here. Datasette's own
+# pages (`/-/…` introspection, `/_internal`, other databases) are not listed: only the
+# administrator reaches them. Database URLs (/btxh…, /phan_tich…) are decided by
+# btxh.scoping.decide.
+WRITERS = ("can_bo_xa", "quan_tri")
+ROUTES = (
+    (r"^/-/password-tool$", STAFF_ROLES),
+    (r"^/-/btxh/mat-khau$", STAFF_ROLES),
+    (r"^/-/btxh/tinh-thu/?$", STAFF_ROLES),
+    (r"^/-/btxh/bao-cao(/.*)?$", STAFF_ROLES),
+    (r"^/-/btxh/chi-tra(/.*)?$", ("can_bo_xa", "tinh", "quan_tri")),
+    (r"^/-/btxh/nhap(/.*)?$", ("can_bo_xa", "tinh", "quan_tri")),
+    # case pages and decision documents show a person's category and article: never for tinh
+    (r"^/-/btxh/ho-so(/.*)?$", WRITERS),
+    (r"^/-/btxh/doi-tuong(/.*)?$", WRITERS),
+    (r"^/-/btxh/quyet-dinh(/.*)?$", WRITERS),
+    (r"^/-/btxh/chuyen-xa(/.*)?$", WRITERS),
+)
+_ROUTES = [(re.compile(p), roles) for p, roles in ROUTES]
+
+# The one route that takes a multipart body (a file); every other form is urlencoded
+UPLOAD_PATHS = (r"^/-/btxh/nhap/?$",)
+_UPLOAD = [re.compile(p) for p in UPLOAD_PATHS]
+
+
+def may_upload_to(path: str) -> bool:
+    return any(p.match(path) for p in _UPLOAD)
+
+
+def route_allowed(actor: dict | None, path: str) -> bool | None:
+    """True/False for a path of the public list or of ROUTES; None for any other path."""
+    if is_public_path(path):
+        return True
+    for pattern, roles in _ROUTES:
+        if pattern.match(path):
+            return role_of(actor) in roles
+    return None
 
 
 # Roles that may see who a person is (names, dates of birth) on our own pages: payment
@@ -87,13 +129,17 @@ def allowed(actor: dict | None, action: str, resource=None) -> bool:
         database, table = resource
         if table in HIDDEN_TABLES:
             return False
+        if table in ADMIN_ONLY_TABLES:
+            return role == "quan_tri"
         if database == ANALYST_DATABASE:
             return role in ANALYST_ROLES
         if role == "phan_tich":
             return False
-        if table in ("audit_log", "users", "user_communes", "sql_log"):
-            return role in ("quan_tri", "tinh")
-        return True
+        if role == "quan_tri":
+            return True
+        from .scoping import TABLES_FOR  # the allowlist of tables per scoped role
+
+        return table in TABLES_FOR.get(role, ())
     if action == "view-query":
         # canned queries (metadata.yml) live on the analysts' door: SQL has no commune scoping,
         # so commune and province staff get none and use the report pages (ADR 010)

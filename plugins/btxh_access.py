@@ -5,7 +5,7 @@ import sqlite3
 
 from datasette import hookimpl
 from datasette.plugins import pm
-from datasette.utils import await_me_maybe, tilde_decode
+from datasette.utils import await_me_maybe
 from datasette.utils.asgi import Request, Response
 
 from btxh import access, clock, scoping
@@ -50,10 +50,36 @@ def startup(datasette):
         datasette.add_database(Database(datasette, path=path, is_mutable=True), name=access.ANALYST_DATABASE)
 
 
+def _inline_script_hashes():
+    """CSP hashes of the inline scripts our pages and Datasette's templates contain (all
+    static), plus the one inline handler we use (`onclick="window.print()"`)."""
+    import base64
+    import hashlib
+    import re
+    from pathlib import Path
+
+    import datasette
+
+    folder = Path(datasette.__file__).parent / "templates"
+    scripts = ["DATASETTE_ALLOW_FACET = true;", "DATASETTE_ALLOW_FACET = false;", "window.print()"]
+    for name in ("_close_open_menus.html", "_codemirror_foot.html"):
+        scripts += re.findall(r"<script>(.*?)</script>", (folder / name).read_text(), re.S)
+    return " ".join(
+        "'sha256-%s'" % base64.b64encode(hashlib.sha256(s.encode()).digest()).decode() for s in scripts)
+
+
+# Only our own origin: no CDN, no frames, no plugins; inline styles are allowed (Datasette's
+# templates and ours use style attributes), inline scripts only by hash (ADR 004)
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self' 'unsafe-hashes' " + _inline_script_hashes() + "; "
+    "style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self'; connect-src 'self'; "
+    "frame-ancestors 'none'; object-src 'none'; base-uri 'self'; form-action 'self'")
+
 _SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
     (b"referrer-policy", b"same-origin"),
+    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
 ]
 
 
@@ -66,73 +92,141 @@ async def _actor(datasette, scope):
     return None
 
 
-async def _refuse(datasette, send, actor=None):
+async def _refuse(datasette, send, actor=None, status=403, error=""):
     html = await datasette.render_template(
-        "error.html", {"status": 403, "error": "", "title": None, "actor": actor})
-    await Response.html(html, status=403).asgi_send(send)
+        "error.html", {"status": status, "error": error, "title": None, "actor": actor})
+    await Response.html(html, status=status).asgi_send(send)
 
 
 DATABASE = "btxh"
+_MULTIPART_REFUSED = "Biểu mẫu này không nhận tệp đính kèm. Hãy gửi lại biểu mẫu từ trang của btxh."
 
 
-async def _communes(datasette, scope) -> list[str]:
-    """The commune codes of a scope (a province's are read from the communes table)."""
-    codes = set(scope.communes)
-    if scope.province:
+def _routed_path(scope) -> str:
+    """The path Datasette routes on: the raw (still percent-encoded) path when there is one."""
+    raw = scope.get("raw_path")
+    path = raw.decode("latin-1") if raw else scope.get("path", "")
+    return path.partition("?")[0]
+
+
+def _args(scope) -> list[tuple[str, str]]:
+    """The query parameters exactly as Datasette's Request.args decodes them."""
+    from urllib.parse import parse_qsl
+
+    return parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+
+
+def _is_multipart(scope) -> bool:
+    if scope.get("method") in ("GET", "HEAD"):
+        return False
+    content_type = dict(scope.get("headers", [])).get(b"content-type", b"")
+    return content_type.lower().lstrip().startswith(b"multipart/")
+
+
+async def _schema(datasette) -> dict:
+    """Tables, columns and primary keys of the served database, read once."""
+    cached = getattr(datasette, "_btxh_guard_schema", None)
+    if cached is None:
         result = await datasette.get_database(DATABASE).execute(
-            "SELECT code FROM communes WHERE province_code = ?", [scope.province])
-        codes.update(row[0] for row in result.rows)
-    return sorted(codes)
+            "SELECT m.name, m.type, p.name, p.type, p.pk FROM sqlite_master m"
+            " JOIN pragma_table_info(m.name) p WHERE m.type IN ('table', 'view') ORDER BY m.name, p.cid")
+        tables: dict = {}
+        for table, kind, column, ctype, pk in result.rows:
+            tables.setdefault(table, {"columns": [], "pks": [], "view": kind == "view"})
+            tables[table]["columns"].append(column)
+            if pk:
+                tables[table]["pks"].append((pk, column, ctype or ""))
+        cached = {name: scoping.Table(tuple(t["columns"]), tuple((c, k) for _, c, k in sorted(t["pks"])), t["view"])
+                  for name, t in tables.items()}
+        datasette._btxh_guard_schema = cached
+    return cached
 
 
-async def _log_sql(datasette, actor, scope) -> None:
-    """Record who ran which SQL (issue 4: every SQL run by an analyst is logged)."""
-    from urllib.parse import parse_qs
+async def _row_in_scope(datasette, area, table: str, pk: str) -> bool:
+    """One query joining the scope: a missing row and another commune's row look the same."""
+    condition, params = scoping.scope_sql(area)
+    result = await datasette.get_database(DATABASE).execute(
+        f"SELECT 1 FROM [{table}] WHERE id = :btxh_id AND {condition}", {**params, "btxh_id": int(pk)})
+    return bool(result.rows)
 
-    path = scope.get("path", "")
+
+async def _log_sql(datasette, actor, scope, path) -> None:
+    """Record who ran which SQL: `?sql=` and `?_where=` (issue 4; issue 11, finding 9)."""
     database = next((name for name in (DATABASE, access.ANALYST_DATABASE)
-                     if path == f"/{name}" or path.startswith(f"/{name}.")), None)
-    if database is None:
+                     if scoping.is_database_path(path, [name])), None)
+    if database is None or database not in datasette.databases:
         return
-    args = parse_qs(scope.get("query_string", b"").decode("utf-8", "replace"))
-    sql = (args.get("sql") or [""])[0].strip()
-    if not sql or database not in datasette.databases:
+    args = _args(scope)
+    sql = next((v.strip() for k, v in args if k == "sql"), "")
+    wheres = [v for k, v in args if k == "_where"]
+    if wheres and not sql:
+        table = path[len(database) + 2:].split("/")[0].rsplit(".", 1)[0] or "?"
+        sql = f"select * from [{table}] where " + " and ".join(f"({w})" for w in wheres)
+    if not sql:
         return
     if not await datasette.permission_allowed(actor, "execute-sql", database):
         return
-    params = {k: v[0] for k, v in args.items() if k != "sql" and not k.startswith("_")}
+    params = {k: v for k, v in args if k != "sql" and not k.startswith("_")}
     await datasette.get_database(DATABASE).execute_write(
         "INSERT INTO sql_log (at, actor, role, database_name, sql, params) VALUES (?, ?, ?, ?, ?, ?)",
         [clock.now_iso(), actor.get("id"), actor.get("role"), database, sql,
          json.dumps(params, ensure_ascii=False) if params else None])
 
 
-async def _scoped(datasette, actor, scope):
-    """None to let the request through (its ASGI scope possibly rewritten), or False to refuse.
+async def _database_request(datasette, actor, scope, path):
+    """The ASGI scope to serve (possibly rewritten), or None to refuse.
 
-    Commune scoping (docs/decisions/007-commune-scoping.md): a table request gets
-    ``commune_code__in=<the actor's communes>`` appended, which Datasette ANDs with whatever
-    else the request asks (filters, facets, search, JSON, CSV); a row request is served only
-    when the row's commune is the actor's.
+    The allowlist (btxh.scoping.decide, docs/decisions/007-commune-scoping.md): a table request
+    carries the actor's scope (ANDed into Datasette's query by ``filters_from_request`` below,
+    so it never shows in a URL) and gets ``_nocol=<hidden columns>`` appended; a row request is
+    served only when one query finds the row in the actor's communes.
     """
     if DATABASE not in datasette.databases:
-        return scope
-    area = scoping.scope_of(actor)
-    decision = scoping.gate(area, DATABASE, scope.get("path", ""), tilde_decode)
+        return None
+    database = DATABASE if scoping.is_database_path(path, [DATABASE]) else access.ANALYST_DATABASE
+    decision = scoping.decide(actor, database, path, _args(scope), await _schema(datasette),
+                              access.ANALYST_DATABASE)
     if not decision.allow:
-        return False
-    if decision.check_row:
-        table, pk = decision.check_row
-        result = await datasette.get_database(DATABASE).execute(
-            f"SELECT commune_code FROM [{table}] WHERE id = ?", [pk])
-        if result.rows and result.rows[0][0] not in await _communes(datasette, area):
-            return False
+        return None
+    area = scoping.scope_of(actor)
+    if decision.check_row and not await _row_in_scope(datasette, area, *decision.check_row):
+        return None
     if decision.filter_communes:
-        codes = await _communes(datasette, area) or ["-"]
-        extra = ("commune_code__in=" + ",".join(codes)).encode()
+        scope = dict(scope, btxh_scope=area)
+    if decision.hide:
+        from urllib.parse import urlencode
+
         query = scope.get("query_string", b"")
-        scope = dict(scope, query_string=query + b"&" + extra if query else extra)
+        added = urlencode([("_nocol", column) for column in decision.hide]).encode()
+        scope = dict(scope, query_string=query + b"&" + added if query else added)
     return scope
+
+
+@hookimpl
+def filters_from_request(request, database, table, datasette):
+    """AND the actor's scope, set by the guard on the ASGI scope, into every table query
+    (rows, counts, facets, pagination, JSON and CSV alike)."""
+    from datasette.filters import FilterArguments
+
+    area = request.scope.get("btxh_scope")
+    if area is None:
+        return None
+    condition, params = scoping.scope_sql(area)
+    return FilterArguments([condition], params=params)
+
+
+async def _allowed_scope(datasette, actor, scope, path):
+    """The allowlist of URL shapes: our routes by role, database URLs by btxh.scoping, and
+    Datasette's own pages (/-/…, /_internal) for the administrator only."""
+    route = access.route_allowed(actor, path)
+    if route is not None:
+        return scope if route else None
+    role = access.role_of(actor)
+    if role is None:
+        return None
+    if scoping.is_database_path(path, [DATABASE, access.ANALYST_DATABASE]):
+        return await _database_request(datasette, actor, scope, path)
+    return scope if role == "quan_tri" else None
 
 
 @hookimpl
@@ -147,8 +241,9 @@ def forbidden(datasette, request, message):
 
 @hookimpl
 def asgi_wrapper(datasette):
-    """Default deny in front of Datasette: an anonymous request reaches only the public
-    paths (btxh.access.PUBLIC_PATHS), whatever Datasette or another plugin would serve.
+    """The allowlist in front of Datasette (docs/decisions/004-access.md, 007): a request
+    reaches Datasette only through a known URL shape with known parameters for its role;
+    anything else gets a Vietnamese 403 (400 for a file sent to a form that takes none).
     Also drops any Authorization header, so Basic auth never acts for a user."""
 
     def wrap(app):
@@ -163,15 +258,16 @@ def asgi_wrapper(datasette):
                     event = dict(event, headers=list(event.get("headers", [])) + _SECURITY_HEADERS)
                 await send(event)
 
+            path = _routed_path(scope)
             actor = await _actor(datasette, scope)
-            if not access.is_public_path(scope.get("path", "")) and not actor:
-                return await _refuse(datasette, send_with_headers)
+            if _is_multipart(scope) and not access.may_upload_to(path):
+                return await _refuse(datasette, send_with_headers, actor, 400, _MULTIPART_REFUSED)
+            allowed = await _allowed_scope(datasette, actor, scope, path)
+            if allowed is None:
+                return await _refuse(datasette, send_with_headers, actor)
             if actor:
-                await _log_sql(datasette, actor, scope)
-                scope = await _scoped(datasette, actor, scope)
-                if scope is False:
-                    return await _refuse(datasette, send_with_headers, actor)
-            await app(scope, receive, send_with_headers)
+                await _log_sql(datasette, actor, allowed, path)
+            await app(allowed, receive, send_with_headers)
 
         return btxh_guard
 

@@ -200,7 +200,7 @@ def post(env, user, page_path, path, data):
     return asyncio.run(go())
 
 
-@pytest.mark.parametrize("user,status", [("c_xa", 200), ("c_qt", 200), ("c_tinh", 200), ("c_xa_khac", 403), ("c_pt", 403)])
+@pytest.mark.parametrize("user,status", [("c_xa", 200), ("c_qt", 200), ("c_tinh", 403), ("c_xa_khac", 403), ("c_pt", 403)])
 def test_application_page_access(env, user, status):
     assert get(env, user, f"/-/btxh/ho-so/{env['app']}").status_code == status
 
@@ -210,9 +210,10 @@ def test_new_form_access(env, user, status):
     assert get(env, user, "/-/btxh/ho-so/moi").status_code == status
 
 
-def test_province_officer_reads_without_forms(env):
-    text = get(env, "c_tinh", f"/-/btxh/ho-so/{env['app']}").text
-    assert "Lê Thị Hoa" in text and "/niem-yet" not in text
+def test_province_officer_is_refused_the_case_file(env):
+    """The case file shows category and article; province staff may not learn HIV status (issue 11)."""
+    response = get(env, "c_tinh", f"/-/btxh/ho-so/{env['app']}")
+    assert response.status_code == 403 and "Lê Thị Hoa" not in response.text
 
 
 def test_post_without_csrftoken_is_refused(env):
