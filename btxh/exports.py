@@ -6,19 +6,24 @@ rule: text starting with ``= + - @``, a tab or a carriage return, or their full-
 ``＝ ＋ － ＠``. Every CSV writer goes through ``csv_writer`` (such text gets a leading ``'``,
 as OWASP recommends) and every XLSX cell through ``xlsx_cell`` (written as a string with the
 quote-prefix style, the file form of typing ``'`` in Excel). Numbers are never touched, so
-amounts stay numbers; negative amounts are numbers, not text.
+amounts stay numbers: neither int values nor text that is only a number ("-750000", as in
+Datasette's own CSV, where every value is text). Datasette's table and query CSV is rewritten
+by ``inert_csv`` (plugins/btxh_exports.py).
 """
 
 from __future__ import annotations
 
 import csv
+import io
+import re
 
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+_NUMBER = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?")
 
 
 def formula_like(value) -> bool:
     """True for text a spreadsheet would read as a formula (the one rule for every export)."""
-    return isinstance(value, str) and value.startswith(TRIGGERS)
+    return isinstance(value, str) and value.startswith(TRIGGERS) and not _NUMBER.fullmatch(value)
 
 
 def csv_value(value):
@@ -50,3 +55,10 @@ def xlsx_cell(cell):
         cell.data_type = "s"
         cell.quotePrefix = True
     return cell
+
+
+def inert_csv(text: str) -> str:
+    """A CSV text written by someone else (Datasette), rewritten through ``csv_writer``."""
+    out = io.StringIO()
+    csv_writer(out).writerows(csv.reader(io.StringIO(text, newline="")))
+    return out.getvalue()

@@ -57,7 +57,32 @@ def test_names_starting_with_formula_characters_stay_text_in_payment_list_csv_an
 
 
 def test_every_csv_writer_uses_the_one_rule():
-    """Numbers untouched (also negative ones); text with the triggers prefixed; other text as is."""
+    """Numbers untouched (also negative ones, also as text); text with the triggers prefixed."""
     out = io.StringIO()
-    exports.csv_writer(out).writerow([-750_000, 0, "-750000", "Nguyễn Văn An", "=1", "", None])
-    assert out.getvalue() == "-750000,0,'-750000,Nguyễn Văn An,'=1,,\r\n"
+    exports.csv_writer(out).writerow([-750_000, 0, "-750000", "-1.5", "-1+2", "Nguyễn Văn An", "=1", "", None])
+    assert out.getvalue() == "-750000,0,-750000,-1.5,'-1+2,Nguyễn Văn An,'=1,,\r\n"
+
+
+def test_names_starting_with_formula_characters_stay_text_in_datasette_table_csv(reference_db_path, tmp_path):
+    import asyncio
+    import shutil
+
+    from btxh import store, users
+    from conftest import PASSWORD, login_all, start_datasette
+
+    path = tmp_path / "btxh.db"
+    shutil.copy(reference_db_path, path)
+    db = store.open_db(path)
+    _paid_list(db)
+    users.add_user(db, username="fx_xa", role="can_bo_xa", password=PASSWORD, communes=[COMMUNE])
+    db.conn.close()
+    ds = start_datasette(path)
+    cookies = login_all(ds, ["fx_xa"])["fx_xa"]
+    for url in ("/btxh/persons.csv?_col=full_name&_col=birth_year&_size=max",
+                "/btxh/persons.csv?_col=full_name&_col=birth_year&_dl=1"):
+        response = asyncio.run(ds.client.get(url, cookies=cookies))
+        assert response.status_code == 200, (url, response.status_code)
+        rows = list(csv.reader(io.StringIO(response.text, newline="")))
+        names = {row[rows[0].index("full_name")] for row in rows[1:]}
+        assert names == {"'" + name for name in HOSTILE}, (url, names)
+        assert {row[rows[0].index("birth_year")] for row in rows[1:]} == {"1940"}
