@@ -288,8 +288,10 @@ def check_zip(data: bytes, name: str) -> None:
     try:
         zf = zipfile.ZipFile(BytesIO(data))
         infos = zf.infolist()
-    except (zipfile.BadZipFile, ValueError, OSError):
-        return  # not readable as a ZIP: the reader refuses it as a broken file
+    except (zipfile.BadZipFile, ValueError, OSError) as e:
+        # what cannot be measured is not given to a reader that might read it differently
+        raise FileRefused(f"«{name}»: tệp bị hỏng hoặc không đầy đủ (không mở được phần nén: {e}). Hãy mở "
+                          f"tệp bằng Excel, lưu lại rồi nhập lại. {NOTHING}") from e
     if len(infos) > MAX_MEMBERS:
         raise _refuse_zip(name, f"quá nhiều phần trong tệp ({_vn(len(infos))}; tối đa {_vn(MAX_MEMBERS)}).")
     if any(i.filename.lower().endswith(".bin") and i.filename.startswith("xl/") for i in infos):
