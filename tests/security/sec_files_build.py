@@ -55,6 +55,12 @@ def one_cell_at_xfd1048576() -> bytes:
     return xlsx([sheet_xml('<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row>')])
 
 
+def one_cell_at_xfd1048576_in_utf16() -> bytes:
+    """The same, its sheet in UTF-16: byte patterns looking for ``<c`` would not see it."""
+    xml = sheet_xml('<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row>')
+    return xlsx([xml.replace('encoding="UTF-8"', 'encoding="UTF-16"').encode("utf-16")])
+
+
 def huge_dimension_few_cells() -> bytes:
     return xlsx([sheet_xml("", dimension="A1:XFD1048576")])
 
@@ -110,6 +116,7 @@ def ods_repeated_rows() -> bytes:
 
 HOSTILE = {
     "one-cell-at-XFD1048576.xlsx": one_cell_at_xfd1048576,
+    "one-cell-at-XFD1048576-utf16.xlsx": one_cell_at_xfd1048576_in_utf16,
     "huge-dimension-few-cells.xlsx": huge_dimension_few_cells,
     "rows-without-references.xlsx": rows_without_references,
     "ten-thousand-sheets.xlsx": ten_thousand_sheets,
