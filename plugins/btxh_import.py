@@ -74,6 +74,9 @@ async def _form(request, datasette, context, folder):
                                                   folder)
     except uploads.TooLarge:
         return None, await _page(datasette, request, {**context, "error": TOO_LARGE}, 413)
+    except uploads.BadForm:
+        return None, await _page(datasette, request, {**context, "error": "Không đọc được biểu mẫu gửi lên: tải "
+                                                                          "lại trang rồi chọn lại tệp."}, 400)
     # asgi-csrf cannot read multipart bodies with the installed python-multipart (skip_csrf below):
     # the same double-submit check is made here — the form's token must equal the signed cookie
     cookie, token = request.cookies.get("ds_csrftoken", ""), form.get("csrftoken")

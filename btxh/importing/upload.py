@@ -37,6 +37,13 @@ class TooLarge(Exception):
     """The request body is over the limit; nothing of it was kept."""
 
 
+class BadForm(Exception):
+    """The body is not a readable multipart form; nothing of it was kept."""
+
+
+MAX_FIELDS = 50
+
+
 def private_folder(db_path) -> Path:
     """The uploads folder beside the database: created 0700, refused if it is a link or
     someone else's."""
@@ -57,7 +64,8 @@ def too_large_announced(content_length: str | None) -> bool:
 async def read_multipart(chunks, content_type: str, folder: Path) -> tuple[dict, Path | None]:
     """Form fields (name → str) and the uploaded file's path in ``folder`` (its original name in
     ``fields["file"]``), streamed from ``chunks`` (an async iterator of bytes). Raises TooLarge
-    (the partial file deleted) past BODY_BYTES of body or MAX_BYTES of file."""
+    (the partial file deleted) past BODY_BYTES of body or MAX_BYTES of file, BadForm for a body
+    that is not a multipart form (or has more than MAX_FIELDS parts)."""
     _, options = parse_options_header(content_type.encode("latin-1"))
     boundary = options.get(b"boundary")
     if not boundary:
@@ -82,6 +90,9 @@ async def read_multipart(chunks, content_type: str, folder: Path) -> tuple[dict,
         part["name"] = disposition.get(b"name", b"").decode("utf-8", "replace")
         part["data"] = b""
         filename = disposition.get(b"filename")
+        part["upload"] = filename is not None  # a file part: never a text field
+        if len(fields) > MAX_FIELDS:
+            raise BadForm
         if filename is not None and part["name"] == "file" and not state["file"]:
             state["file"] = True
             part["is_file"] = True
@@ -97,7 +108,7 @@ async def read_multipart(chunks, content_type: str, folder: Path) -> tuple[dict,
             part["data"] += buf[start:end]
 
     def part_end():
-        if not part.get("is_file") and part.get("name"):
+        if not part.get("upload") and part.get("name"):
             fields[part["name"]] = part["data"].decode("utf-8", "replace")
         part.clear()
 
@@ -112,6 +123,14 @@ async def read_multipart(chunks, content_type: str, folder: Path) -> tuple[dict,
                 raise TooLarge
             parser.write(chunk)
         parser.finalize()
+    except (TooLarge, BadForm):
+        out.close()
+        os.unlink(path)
+        raise
+    except Exception as e:  # python-multipart's parse errors: a broken or forged body
+        out.close()
+        os.unlink(path)
+        raise BadForm from e
     except BaseException:
         out.close()
         os.unlink(path)
