@@ -20,7 +20,6 @@ Renderers: ``to_csv`` (UTF-8 with BOM), ``to_xlsx`` (openpyxl, A4 landscape) and
 
 from __future__ import annotations
 
-import csv
 import functools
 import io
 import re
@@ -31,7 +30,7 @@ from typing import Iterable
 import vn_money
 from sqlite_utils import Database
 
-from . import xlsx
+from . import exports, xlsx
 from .scoping import Scope
 from .serving import STATIC, TEMPLATES
 
@@ -332,7 +331,7 @@ def index(db: Database, scope: Scope) -> list[dict]:
 def to_csv(pl: PaymentList) -> bytes:
     """One line per person, Vietnamese headers, plain integers; UTF-8 with BOM for Excel."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = exports.csv_writer(out)  # formula-like text prefixed with '
     writer.writerow(COLUMNS)
     for r in pl.rows:
         writer.writerow([r.stt, r.full_name, r.birth_year or "", r.village, r.label, r.monthly,

@@ -3,13 +3,16 @@
 ``Sheet`` wraps an openpyxl workbook's only sheet: ``put`` writes one cell in Times New Roman,
 optionally merged across (``to``) and down (``down``), boxed, aligned and number-formatted;
 ``print_a4`` sets what every printed form needs (A4, fit to width, repeated header rows,
-frozen panes, "Trang x/y" footer); ``save`` returns the file's bytes. openpyxl is imported
+frozen panes, "Trang x/y" footer); ``save`` returns the file's bytes. Every cell goes through
+``exports.xlsx_cell``: a name such as ``=HYPERLINK(…)`` is written as text, never as a formula. openpyxl is imported
 only when a sheet is made, so the CSV paths never load it.
 """
 
 from __future__ import annotations
 
 import io
+
+from . import exports
 
 FONT = "Times New Roman"
 MONEY = "#,##0"
@@ -43,7 +46,7 @@ class Sheet:
         """Write one cell; ``to``/``down``: merge up to that column/row (each cell of the merged
         block gets the border); ``indent`` (without ``align``): a wrapped label indented."""
         ws = self.ws
-        cell = ws.cell(row=row, column=col, value=value)
+        cell = exports.xlsx_cell(ws.cell(row=row, column=col, value=value))  # formula-like text stays text
         cell.font = self._font(name=FONT, bold=bold, italic=italic, size=size)
         if align is not None:
             cell.alignment = align

@@ -2,7 +2,8 @@
 
 ``read(data, filename)`` picks the module by the file's first bytes (not only its name):
 XLSX/ODS are ZIP archives, legacy XLS is an OLE2 compound file, anything else is read as
-delimited text (CSV). Every module returns a :class:`Workbook` — sheets of rows of raw
+delimited text (CSV). Hostile files (too big, zip bombs, a cell at XFD1048576) are refused
+by ``limits`` before any reader allocates for them. Every module returns a :class:`Workbook` — sheets of rows of raw
 cell values, row and column indices as in the file (0-based) — or raises
 :class:`FileRefused` with a Vietnamese message naming the file. What the rows *mean*
 (headers, dates, categories, communes) is decided in ``btxh.importing``.
@@ -37,11 +38,14 @@ class Workbook:
 
 def read(data: bytes, filename: str) -> Workbook:
     """Parse a file's bytes; the format comes from its magic bytes, then its extension."""
-    from . import delimited, excel  # noqa: PLC0415 (keeps `import importers` cheap)
+    from . import delimited, excel, limits  # noqa: PLC0415 (keeps `import importers` cheap)
 
     name = PurePath(filename).name
     if not data:
         raise FileRefused(f"«{name}»: tệp rỗng (0 byte). Không có gì được ghi.")
+    limits.check_size(len(data), name)
+    if data.startswith(ZIP_MAGIC):
+        limits.check_zip(data, name)  # before calamine allocates anything (issue 11)
     if data.startswith(ZIP_MAGIC) or data.startswith(OLE_MAGIC):
         return excel.parse(data, name)
     suffix = PurePath(name).suffix.lower()

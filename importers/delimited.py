@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 
-from . import FileRefused, Sheet, Workbook
+from . import FileRefused, Sheet, Workbook, limits
 
 CONVERT_HOW = ("Hãy chuyển sang Unicode: mở Unikey → «Công cụ…» (Ctrl+Shift+F6) → Bảng mã nguồn: {src}, "
                "Bảng mã đích: Unicode → «Chuyển mã»; hoặc mở tệp bằng Excel và lưu lại dạng "
@@ -53,6 +53,8 @@ def parse(data: bytes, name: str) -> Workbook:
     try:
         for row in reader:
             rows.append(row)
+            if len(rows) > limits.MAX_ROWS or len(row) > limits.MAX_COLUMNS:
+                limits.check_extent(name, None, len(rows), len(row))
     except csv.Error as e:
         raise FileRefused(f"«{name}», dòng {reader.line_num}: dấu ngoặc kép không đóng hoặc dòng không đọc "
                           f"được ({e}); tệp có thể bị cắt cụt. Không có gì được ghi.") from e

@@ -141,10 +141,11 @@ BUDGET_FIELDS = ("program", "category", "label", "persons_first", "persons_last"
 
 
 def render_budget_csv(rows) -> bytes:
-    import csv
     import io
+
+    from btxh import exports
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = exports.csv_writer(out)
     writer.writerow(["Chế độ", "Diện", "Tên diện", "Số người tháng 1", "Số người tháng 12", "Số người-tháng",
                      "Kinh phí theo mức chuẩn hiện hành (đồng)", "Kinh phí theo mức chuẩn dự kiến (đồng)"])
     for r in rows:

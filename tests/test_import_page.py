@@ -74,9 +74,9 @@ def test_dry_run_then_confirm_and_the_commune_scope(env):
     db = store.open_db(env["path"])
     assert db.execute("SELECT count(*) FROM persons").fetchone()[0] == 0
     db.conn.close()
-    sha = re.search(r'name="sha256" value="([0-9a-f]{64})"', checked.text).group(1)
-    done = asyncio.run(_post(ds, cookies, data={"sha256": sha, "filename": "ds.xlsx", "commune": "00004",
-                                                "confirm": "1"}, files={"x": ("", b"")}))
+    token = re.search(r'name="token" value="([^"]+)"', checked.text).group(1)
+    done = asyncio.run(_post(ds, cookies, data={"token": token, "commune": "00004", "confirm": "1"},
+                             files={"x": ("", b"")}))
     assert done.status_code == 200 and "Đã ghi vào sổ" in done.text, done.text
     db = store.open_db(env["path"])
     assert db.execute("SELECT full_name, commune_code FROM persons").fetchall() == [("Lê Văn Cường", "00004")]

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import click
 
+from importers import limits
+
 from .. import store
 from . import ACTION_LABELS, FileRefused, Outcome, read
 from .common import gc_paused
@@ -41,7 +43,10 @@ def _refuse(lines: list[str]) -> None:
 
 def _read(path: str) -> bytes:
     try:
+        limits.check_size(Path(path).stat().st_size, Path(path).name)  # before reading it into memory
         return Path(path).read_bytes()
+    except FileRefused as e:
+        _refuse([str(e)])
     except OSError as e:
         _refuse([f"«{Path(path).name}»: không mở được tệp ({e.strerror}). Không có gì được ghi."])
 

@@ -9,11 +9,10 @@ with merged cells ("Trong đó: Nam, Nữ"), number formats (people ``#,##0``, m
 
 from __future__ import annotations
 
-import csv
 import io
 from decimal import Decimal
 
-from .. import xlsx
+from .. import exports, xlsx
 from ..paylist import CONTENT_TYPES, month_label  # noqa: F401  (re-exported for the glue)
 from . import forms
 from .build import Figures, Row
@@ -46,7 +45,7 @@ def _plain(value):
 
 def to_csv(form: forms.Form, fig: Figures, rows: list[Row]) -> bytes:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = exports.csv_writer(out)  # formula-like text prefixed with '
     header = list(form.columns)
     if form.code == "10a":
         header.append("Kinh phí (đồng)")
