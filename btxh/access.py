@@ -30,7 +30,7 @@ MASKED_COLUMNS = frozenset({
 })
 
 # Tables no Datasette page may show to anyone (secrets, internals)
-HIDDEN_TABLES = frozenset({"user_credentials", "_sqlite_migrations"})
+HIDDEN_TABLES = frozenset({"user_credentials", "_sqlite_migrations", "sessions", "login_throttle"})
 
 # Our own routes an anonymous visitor may reach (regexes on the path)
 PUBLIC_PATHS = (

@@ -1,8 +1,8 @@
-"""Staff accounts: hashed in the database, validated, locked after repeated failures."""
+"""Staff accounts: hashed in the database, validated, throttled after repeated failures."""
 
 import pytest
 
-from btxh import users
+from btxh import sessions, users
 
 
 def test_add_user_hashes_with_datasette_auth_passwords_scheme(ref_db):
@@ -49,15 +49,23 @@ def test_authenticate(ref_db):
     assert users.authenticate(ref_db, "khong-co", "sai") == (None, "Tên đăng nhập hoặc mật khẩu không đúng.")
 
 
-def test_lockout_after_repeated_failures(ref_db, monkeypatch):
+def test_repeated_failures_delay_that_address_only(ref_db, monkeypatch):
     users.add_user(ref_db, username="lan", role="phan_tich", password="mat-khau-1")
     monkeypatch.setenv("BTXH_NOW", "2026-01-01T08:00:00")
-    for _ in range(users.MAX_FAILED_LOGINS):
-        assert users.authenticate(ref_db, "lan", "sai")[0] is None
-    actor, error = users.authenticate(ref_db, "lan", "mat-khau-1")
-    assert actor is None and "tạm khoá" in error
-    monkeypatch.setenv("BTXH_NOW", "2026-01-01T08:16:00")
-    assert users.authenticate(ref_db, "lan", "mat-khau-1")[0]["id"] == "lan"
+    for _ in range(sessions.PAIR_FREE_FAILURES):
+        assert users.authenticate(ref_db, "lan", "sai", "10.0.0.9")[0] is None
+    with pytest.raises(sessions.Throttled, match="thử lại sau 30 giây") as refused:
+        users.authenticate(ref_db, "lan", "mat-khau-1", "10.0.0.9")
+    assert refused.value.seconds == 30
+    assert users.authenticate(ref_db, "lan", "mat-khau-1", "10.0.0.1")[0]["id"] == "lan"  # the owner, elsewhere
+    monkeypatch.setenv("BTXH_NOW", "2026-01-01T08:00:31")
+    assert users.authenticate(ref_db, "lan", "mat-khau-1", "10.0.0.9")[0]["id"] == "lan"
+    assert ref_db.execute("SELECT count(*) FROM audit_log WHERE action = 'login_failed'").fetchone()[0] == 5
+
+
+@pytest.mark.parametrize("failures,delay", [(4, 0), (5, 30), (6, 60), (7, 120), (20, 900)])
+def test_pair_delay_doubles_up_to_fifteen_minutes(failures, delay):
+    assert sessions.pair_delay(failures) == delay
 
 
 def test_inactive_account_cannot_log_in(ref_db):
