@@ -412,6 +412,11 @@ def _open_users_db(db: str):
     return database
 
 
+def _must_exist(database, name: str) -> None:
+    if not database.execute("SELECT 1 FROM users WHERE username = ?", [name]).fetchone():
+        raise _fail(f"Không có tài khoản «{name}».")
+
+
 _DB_OPTION = click.option("--db", default=DEFAULT_DB, show_default=True, type=click.Path(dir_okay=False),
                           help="Database file")
 
@@ -467,7 +472,9 @@ def user_sessions(name, db):
     """
     from . import sessions
 
-    rows = sessions.live(_open_users_db(db), name)
+    database = _open_users_db(db)
+    _must_exist(database, name)
+    rows = sessions.live(database, name)
     if not rows:
         click.echo(f"Tài khoản {name} không có phiên đăng nhập nào đang mở.")
     for r in rows:
@@ -487,7 +494,9 @@ def user_logout_all(name, db):
     """
     from . import sessions
 
-    ended = sessions.revoke_all(_open_users_db(db), name, "logout_all")
+    database = _open_users_db(db)
+    _must_exist(database, name)
+    ended = sessions.revoke_all(database, name, "logout_all")
     click.echo(f"Đã kết thúc {ended} phiên đăng nhập của {name}.")
 
 
