@@ -32,6 +32,10 @@ MASKED_COLUMNS = frozenset({
 # Tables no Datasette page may show to anyone (secrets, internals)
 HIDDEN_TABLES = frozenset({"user_credentials", "_sqlite_migrations", "sessions", "login_throttle"})
 
+# Tables no Datasette connection may read at all, whatever SQL is sent: who is logged in from
+# where is read by the session layer on its own connection (docs/decisions/004-access.md «Sessions»)
+SERVER_ONLY_TABLES = frozenset({"sessions", "login_throttle"})
+
 # Our own routes an anonymous visitor may reach (regexes on the path)
 PUBLIC_PATHS = (
     r"^/$",

@@ -26,6 +26,7 @@ from . import clock, store
 IDLE = dt.timedelta(hours=1)       # no request for an hour: log in again
 LIFETIME = dt.timedelta(hours=8)   # one working day, however active
 TOUCH = dt.timedelta(minutes=1)    # last_seen_at is written at most once a minute
+KEEP_ENDED = dt.timedelta(days=30) # ended sessions are kept a month (the audit log keeps more)
 
 # Throttling (finding 11 of issue 11): a delay per (account, address), a budget per address;
 # never a lock-out of the account, so the owner elsewhere still logs in
@@ -56,6 +57,7 @@ def start(db: Database, username: str, *, user_agent: str | None = None,
     session_id = secrets.token_urlsafe(32)
     now = clock.now()
     with db.atomic():
+        prune(db)
         db.execute(
             "INSERT INTO sessions (id_hash, username, created_at, last_seen_at, expires_at,"
             " user_agent, address) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -72,6 +74,14 @@ FROM sessions s JOIN users u ON u.username = s.username
 WHERE s.id_hash = ? AND s.revoked_at IS NULL AND s.expires_at > ? AND s.last_seen_at > ?
   AND u.active = 1
 """
+
+
+def prune(db: Database) -> None:
+    """Forget sessions over for a month and throttle counters whose window and wait are over."""
+    now = clock.now()
+    db.execute("DELETE FROM sessions WHERE expires_at < ?", [_iso(now - KEEP_ENDED)])
+    db.execute("DELETE FROM login_throttle WHERE window_start < ? AND coalesce(blocked_until, '') < ?",
+               [_iso(now - WINDOW), _iso(now)])
 
 
 def actor(db: Database, session_id: str) -> dict | None:

@@ -124,9 +124,13 @@ def actor_from_request(datasette, request):
     return inner
 
 
-def _login(db, username, password, address, user_agent):
+def _login(db, username, password, address, user_agent, previous):
     actor, error = users.authenticate(db, username, password, address)
-    return (sessions.start(db, username, user_agent=user_agent, address=address) if actor else None), error
+    if not actor:
+        return None, error
+    if previous:  # a new login in the same browser ends the session it had
+        sessions.revoke(db, previous, "relogin")
+    return sessions.start(db, username, user_agent=user_agent, address=address), None
 
 
 async def login(request, datasette):
@@ -140,7 +144,8 @@ async def login(request, datasette):
         try:
             session_id, error = await _in_db(
                 datasette, _login, username, form.get("password") or "",
-                serving.client_address(request.scope), request.headers.get("user-agent"))
+                serving.client_address(request.scope), request.headers.get("user-agent"),
+                _session_id(datasette, request.cookies.get(SESSION_COOKIE)))
         except sessions.Throttled as e:
             session_id, error, status = None, str(e), 429
             headers["retry-after"] = str(e.seconds)

@@ -142,3 +142,12 @@ def test_password_change_ends_the_other_sessions_only(ref_db):
 ])
 def test_safe_next(value, expected):
     assert sessions.safe_next(value) == expected
+
+
+def test_sessions_over_for_a_month_are_forgotten_at_the_next_login(ref_db, monkeypatch):
+    users.add_user(ref_db, username="lan", role="phan_tich", password="mat-khau-1")
+    monkeypatch.setenv("BTXH_NOW", "2026-01-01T08:00:00")
+    sessions.start(ref_db, "lan")
+    monkeypatch.setenv("BTXH_NOW", "2026-02-01T08:00:00")
+    sessions.start(ref_db, "lan")
+    assert ref_db.execute("SELECT count(*) FROM sessions").fetchone()[0] == 1

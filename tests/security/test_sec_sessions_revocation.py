@@ -135,3 +135,21 @@ def test_cli_lists_live_sessions_without_their_ids(site):
     result = CliRunner().invoke(cli.cli, ["user", "sessions", "v_xa", "--db", str(site["path"])])
     assert result.exit_code == 0 and "bắt đầu" in result.output
     assert ds.unsign(cookie, "btxh-session")["s"] not in result.output
+
+
+@pytest.mark.parametrize("who,database", [("v_pt", "phan_tich"), ("v_qt", "btxh")], ids=["analyst-door", "admin-sql"])
+@pytest.mark.parametrize("sql", ["select * from sessions", "select username, address from sessions",
+                                 "select key from login_throttle", "select count(*) from sessions"])
+def test_sql_cannot_read_who_is_logged_in_from_where(site, who, database, sql):
+    """Staff's addresses, user agents and login times (and the session id hashes) stay in the
+    session layer: no Datasette connection may read those tables, whatever SQL is sent."""
+    db = store.open_db(site["path"])
+    users.add_user(db, username=who, role="phan_tich" if who == "v_pt" else "quan_tri", password=PASSWORD)
+    db.conn.close()
+    ds = site["ds"]
+    asyncio.run(login(ds, "v_xa"))
+    cookie = {"ds_actor": asyncio.run(login(ds, who)).cookies["ds_actor"]}
+    response = asyncio.run(ds.client.get(f"/{database}.json", params={"sql": sql, "_shape": "array"}, cookies=cookie))
+    assert response.status_code in (400, 403), response.text[:200]
+    assert "v_xa" not in response.text and "127.0.0.1" not in response.text
+    assert _get(ds, f"/{database}/sessions", cookie).status_code in (403, 404)
