@@ -216,7 +216,8 @@ def _with_cookie(scope, name: str, value: str) -> dict:
 
 def _secure(header: tuple) -> tuple:
     key, value = header
-    if key.lower() == b"set-cookie" and b"secure" not in value.lower():
+    attributes = [part.strip().lower() for part in value.split(b";")[1:]]
+    if key.lower() == b"set-cookie" and b"secure" not in attributes:
         value = value + b"; Secure"
     return key, value
 
