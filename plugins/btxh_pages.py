@@ -13,6 +13,7 @@ import asyncio
 import sqlite3
 import threading
 
+import asgi_csrf
 from datasette import hookimpl
 from datasette.plugins import pm
 from datasette.utils.asgi import Response
@@ -222,6 +223,15 @@ def _secure(header: tuple) -> tuple:
     return key, value
 
 
+# asgi-csrf refuses with a bare English 403 (one of these bodies): we show our Vietnamese page
+_ASGI_CSRF_REFUSALS = {message.encode("utf-8") for message in asgi_csrf.error_messages.values()}
+
+
+async def _csrf_refusal(datasette, send):
+    html = await datasette.render_template("btxh_csrf.html", {})
+    await Response.html(html, status=403).asgi_send(send)
+
+
 @hookimpl
 def asgi_wrapper(datasette):
     """In front of asgi-csrf: a logged-in request's CSRF token is HMAC(secret, session id),
@@ -240,14 +250,12 @@ def asgi_wrapper(datasette):
                 bound = datasette.sign(sessions.csrf_secret(datasette._secret, session_id), "csrftoken")
                 scope = _with_cookie(scope, CSRF_COOKIE, bound)
             elif scope.get("method") not in _SAFE_METHODS and CSRF_COOKIE not in cookies:
-                html = await datasette.render_template("error.html", {
-                    "status": 403, "title": None,
-                    "error": "Phiên làm việc hết hạn (CSRF): hãy tải lại trang rồi thử lại."})
-                return await Response.html(html, status=403).asgi_send(send)
+                return await _csrf_refusal(datasette, send)
             https = serving.is_https(scope)
             set_bound = bound is not None and cookies.get(CSRF_COOKIE) != bound
+            held = None  # a 403's start, until its body tells whether asgi-csrf refused
 
-            async def send_wrapped(event):
+            async def emit(event):
                 if event["type"] == "http.response.start":
                     headers = list(event.get("headers") or [])
                     if set_bound:
@@ -256,6 +264,18 @@ def asgi_wrapper(datasette):
                         headers = [_secure(h) for h in headers]
                     event = dict(event, headers=headers)
                 await send(event)
+
+            async def send_wrapped(event):
+                nonlocal held
+                if event["type"] == "http.response.start" and event["status"] == 403:
+                    held = event
+                    return
+                if held is not None:
+                    start, held = held, None
+                    if event.get("body") in _ASGI_CSRF_REFUSALS:
+                        return await _csrf_refusal(datasette, emit)
+                    await emit(start)
+                await emit(event)
 
             await app(scope, receive, send_wrapped)
 
