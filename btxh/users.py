@@ -136,6 +136,7 @@ def authenticate(db: Database, username: str, password: str,
     Known and unknown accounts take the same path: one PBKDF2 run, one throttle write,
     one audit row (docs/decisions/004-access.md «Sessions»).
     """
+    username = (username or "")[:64]  # no account name is longer: a huge one is just unknown
     sessions.check_throttle(db, username, address)
     cred = db.execute(
         "SELECT c.password_hash FROM user_credentials c"

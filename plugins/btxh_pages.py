@@ -258,8 +258,10 @@ def asgi_wrapper(datasette):
             async def emit(event):
                 if event["type"] == "http.response.start":
                     headers = list(event.get("headers") or [])
-                    if set_bound:
-                        headers.append((b"set-cookie", f"{CSRF_COOKIE}={bound}; Path=/; SameSite=Lax".encode()))
+                    if set_bound:  # a response that sets a cookie is never cached (as Datasette does)
+                        headers = [(k, v) for k, v in headers if k.lower() != b"cache-control"] + [
+                            (b"set-cookie", f"{CSRF_COOKIE}={bound}; Path=/; SameSite=Lax".encode()),
+                            (b"cache-control", b"private, no-store")]
                     if https:
                         headers = [_secure(h) for h in headers]
                     event = dict(event, headers=headers)

@@ -214,3 +214,12 @@ def test_cookies_behind_a_proxy_are_secure_only_if_the_proxy_is_trusted(site, mo
             return _set_cookies(page) + _set_cookies(done)
     cookies = asyncio.run(go())
     assert cookies and all(("Secure" in c) is trusted for c in cookies), cookies
+
+
+def test_a_page_that_binds_the_csrf_cookie_is_never_cached(site):
+    """A shared cache must not hand one officer's session-bound token to another."""
+    ds = site["ds"]
+    cookie = {"ds_actor": asyncio.run(login(ds, "w_xa")).cookies["ds_actor"]}
+    response = asyncio.run(ds.client.get("/btxh/communes?_size=1", cookies=cookie))
+    assert response.status_code == 200 and "ds_csrftoken" in response.headers["set-cookie"]
+    assert response.headers.get_list("cache-control") == ["private, no-store"]
