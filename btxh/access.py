@@ -31,9 +31,13 @@ MASKED_COLUMNS = frozenset({
 })
 
 # Tables no Datasette page may show to anyone (secrets, internals)
-HIDDEN_TABLES = frozenset({"user_credentials", "_sqlite_migrations"})
+HIDDEN_TABLES = frozenset({"user_credentials", "_sqlite_migrations", "sessions", "login_throttle"})
 # Accounts and the SQL log: the administrator only, in either database (issue 11, finding 15)
 ADMIN_ONLY_TABLES = frozenset({"users", "user_communes", "sql_log"})
+
+# Tables no Datasette connection may read at all, whatever SQL is sent: who is logged in from
+# where is read by the session layer on its own connection (docs/decisions/004-access.md «Sessions»)
+SERVER_ONLY_TABLES = frozenset({"sessions", "login_throttle"})
 
 # Our own routes an anonymous visitor may reach (regexes on the path)
 PUBLIC_PATHS = (

@@ -402,6 +402,104 @@ def user_add(name, role, communes, province, full_name, db, password):
     click.echo(f"Đã tạo tài khoản {name} ({role}{where}).")
 
 
+def _open_users_db(db: str):
+    """The database of an account command, refused in Vietnamese if missing or uninitialised."""
+    if not Path(db).exists():
+        raise _fail(f"{db}: không tìm thấy cơ sở dữ liệu. Hãy chạy `btxh init {db}` trước.")
+    database = _open(db, create=False)
+    if not store.is_initialised(database):
+        raise _fail(f"{db}: cơ sở dữ liệu chưa được khởi tạo. Hãy chạy `btxh init {db}` trước.")
+    return database
+
+
+def _must_exist(database, name: str) -> None:
+    if not database.execute("SELECT 1 FROM users WHERE username = ?", [name]).fetchone():
+        raise _fail(f"Không có tài khoản «{name}».")
+
+
+_DB_OPTION = click.option("--db", default=DEFAULT_DB, show_default=True, type=click.Path(dir_okay=False),
+                          help="Database file")
+
+
+@user.command(name="disable")
+@click.argument("name")
+@_DB_OPTION
+def user_disable(name, db):
+    """Deactivate the account NAME and end all its sessions at once (audited).
+
+    \b
+    Example:
+        btxh user disable lan
+    """
+    try:
+        ended = users.disable(_open_users_db(db), name)
+    except users.UserError as e:
+        raise _fail(str(e)) from e
+    click.echo(f"Đã khoá tài khoản {name}; đã kết thúc {ended} phiên đăng nhập.")
+
+
+@user.command(name="set-communes")
+@click.argument("name")
+@click.option("--commune", "communes", multiple=True, help="5-digit 2025 commune code (repeatable)")
+@click.option("--province", help="2-digit 2025 province code (province staff)")
+@_DB_OPTION
+def user_set_communes(name, communes, province, db):
+    """Replace the communes (and province) of the account NAME; its sessions end (audited).
+
+    \b
+    Examples:
+        btxh user set-communes lan --commune 00004 --commune 00007
+        btxh user set-communes minh --province 08
+    """
+    try:
+        actor, ended = users.set_communes(_open_users_db(db), name, list(communes), province)
+    except users.UserError as e:
+        raise _fail(f"Không đổi được địa bàn của «{name}»:\n{e}") from e
+    where = ", ".join(actor["communes"]) if actor and actor["communes"] else "không có xã"
+    click.echo(f"Đã đổi địa bàn của {name}: {where}; tỉnh {actor and actor['province'] or '—'};"
+               f" đã kết thúc {ended} phiên đăng nhập.")
+
+
+@user.command(name="sessions")
+@click.argument("name")
+@_DB_OPTION
+def user_sessions(name, db):
+    """List the live sessions of the account NAME (no session id is shown).
+
+    \b
+    Example:
+        btxh user sessions lan
+    """
+    from . import sessions
+
+    database = _open_users_db(db)
+    _must_exist(database, name)
+    rows = sessions.live(database, name)
+    if not rows:
+        click.echo(f"Tài khoản {name} không có phiên đăng nhập nào đang mở.")
+    for r in rows:
+        click.echo(f"{r['ref']}  bắt đầu {r['created_at']}  gần nhất {r['last_seen_at']}"
+                   f"  hết hạn {r['expires_at']}  {r['address'] or ''}  {r['user_agent'] or ''}".rstrip())
+
+
+@user.command(name="logout-all")
+@click.argument("name")
+@_DB_OPTION
+def user_logout_all(name, db):
+    """End every session of the account NAME now (e.g. a lost phone); audited.
+
+    \b
+    Example:
+        btxh user logout-all lan
+    """
+    from . import sessions
+
+    database = _open_users_db(db)
+    _must_exist(database, name)
+    ended = sessions.revoke_all(database, name, "logout_all")
+    click.echo(f"Đã kết thúc {ended} phiên đăng nhập của {name}.")
+
+
 from .cli_publish import publish as _publish, publish_verify as _publish_verify  # noqa: E402
 
 cli.add_command(_publish)

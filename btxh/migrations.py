@@ -850,6 +850,38 @@ def m011_report_budget_at_close(db: Database) -> None:
             summary.summarise_budget(db, engine, run_id)
 
 
+SESSIONS_DDL = """
+-- Logins the server can revoke (docs/decisions/004-access.md «Sessions»): the cookie carries
+-- only a signed random id; this table keeps its SHA-256, never the id itself
+CREATE TABLE sessions (
+    id_hash TEXT PRIMARY KEY,
+    username TEXT NOT NULL REFERENCES users(username),
+    created_at TEXT NOT NULL,
+    last_seen_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    revoked_at TEXT,
+    revoked_reason TEXT,
+    user_agent TEXT,
+    address TEXT
+);
+CREATE INDEX sessions_username ON sessions(username, revoked_at);
+-- Failed logins per (account, address) and per address: a delay, never a lock-out
+CREATE TABLE login_throttle (
+    key TEXT PRIMARY KEY,
+    failures INTEGER NOT NULL,
+    window_start TEXT NOT NULL,
+    blocked_until TEXT
+);
+"""
+
+
+@migrations()
+def m012_sessions(db: Database) -> None:
+    _run(db, SESSIONS_DDL)
+    # the old per-account lock-out is gone: nobody stays locked by it
+    db.execute("UPDATE user_credentials SET failed_logins = 0, locked_until = NULL")
+
+
 TRANSFERS_DDL = """
 -- A move between communes is two-sided (ND 335 Art. 8(3); docs/decisions/014-transfers.md):
 -- the old commune stops paying (a 'stop' decision in its own register) and sends the file;

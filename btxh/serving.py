@@ -31,6 +31,40 @@ SETTINGS = {
 }
 
 
+# Set (to anything but "" or "0") only when a reverse proxy you run terminates HTTPS in front
+# of btxh and overwrites X-Forwarded-Proto / appends X-Forwarded-For: then those headers are
+# believed (cookies get `Secure`, login throttling counts the real client address).
+# Without it they are ignored, since any client can send them.
+TRUSTED_PROXY_ENV = "BTXH_TRUSTED_PROXY"
+
+
+def _trusted_proxy() -> bool:
+    return os.environ.get(TRUSTED_PROXY_ENV, "") not in ("", "0")
+
+
+def _header(scope: dict, name: bytes) -> str:
+    values = [v for k, v in scope.get("headers") or [] if k.lower() == name]
+    return values[-1].decode("latin-1") if values else ""
+
+
+def is_https(scope: dict) -> bool:
+    """Did this request reach the user over HTTPS (so cookies must be `Secure`)?"""
+    if scope.get("scheme") == "https":
+        return True
+    forwarded = _header(scope, b"x-forwarded-proto").split(",")[0].strip().lower()
+    return _trusted_proxy() and forwarded == "https"
+
+
+def client_address(scope: dict) -> str:
+    """The client's address: the peer, or the proxy's last X-Forwarded-For entry if trusted."""
+    if _trusted_proxy():
+        forwarded = [part.strip() for part in _header(scope, b"x-forwarded-for").split(",") if part.strip()]
+        if forwarded:
+            return forwarded[-1][:64]
+    client = scope.get("client")
+    return str(client[0])[:64] if client else "-"
+
+
 def secret_for(db_path: Path) -> str:
     """The cookie-signing secret: BTXH_SECRET, else a 0600 file kept beside the database."""
     env = os.environ.get("BTXH_SECRET")

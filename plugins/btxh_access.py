@@ -21,14 +21,14 @@ def permission_allowed(datasette, actor, action, resource):
 
 
 def _authorizer(action, arg1, arg2, db_name, trigger):
-    if action == sqlite3.SQLITE_READ and (arg1, arg2) in _SECRET_COLUMNS:
+    if action == sqlite3.SQLITE_READ and ((arg1, arg2) in _SECRET_COLUMNS or arg1 in access.SERVER_ONLY_TABLES):
         return sqlite3.SQLITE_DENY
     return sqlite3.SQLITE_OK
 
 
 def _analyst_authorizer(action, arg1, arg2, db_name, trigger):
     if action == sqlite3.SQLITE_READ:
-        if (arg1, arg2) in _SECRET_COLUMNS or arg1 == "user_credentials":
+        if (arg1, arg2) in _SECRET_COLUMNS or arg1 == "user_credentials" or arg1 in access.SERVER_ONLY_TABLES:
             return sqlite3.SQLITE_DENY
         if (arg1, arg2) in access.MASKED_COLUMNS:
             return sqlite3.SQLITE_IGNORE  # the column reads as NULL

@@ -120,7 +120,11 @@ def test_province_row_added_to_the_served_database_is_used(ref_db, tmp_path):
 
     ds = Datasette(**serving.datasette_kwargs(tmp_path / "btxh.db", SECRET))  # ref_db's file
     asyncio.run(ds.invoke_startup())
-    staff = {"ds_actor": ds.sign({"a": {"id": "t", "role": "can_bo_xa"}}, "actor")}
+    from btxh import users
+    from conftest import login
+
+    users.add_user(ref_db, username="t_calc", role="can_bo_xa", password="mat-khau-dai", communes=["00004"])
+    staff = {"ds_actor": asyncio.run(login(ds, "t_calc", "mat-khau-dai")).cookies["ds_actor"]}
     data = {**K1_CHILD, "month_to": "05/2025", "province": "01"}
     before = post_form(ds, staff, data).text
     ref_db["base_levels"].insert({"program": "TCXH", "jurisdiction": "01", "valid_from": "2025-01-01",

@@ -211,12 +211,13 @@ def get(env, user, path):
 _CSRF = re.compile(r'name="csrftoken" value="([^"]+)"')
 
 
-def post(env, user, action, data, token_from="l_xa"):
-    """POST a person-page form as ``user`` with a valid CSRF token (taken from a writer's page)."""
+def post(env, user, action, data):
+    """POST a person-page form as ``user`` with the CSRF token of ``user``'s own session (tokens
+    are bound to the session; a refused page still carries one in the menu's logout form)."""
     page_path = f"/-/btxh/doi-tuong/{env['person']}"
 
     async def go():
-        page = await env["ds"].client.get(page_path, cookies=env["cookies"][token_from])
+        page = await env["ds"].client.get(page_path, cookies=env["cookies"][user])
         token = _CSRF.search(page.text).group(1)
         return await env["ds"].client.post(
             f"{page_path}/{action}", data={**data, "csrftoken": token},
