@@ -15,19 +15,12 @@ import re
 STAFF_ROLES = ("can_bo_xa", "tinh", "phan_tich", "quan_tri")
 
 # The analysts' door: the same file served a second time as this database, whose
-# connections return NULL for every identifying column (docs/decisions/008-analyst-door.md)
+# connections read only reference tables and aggregate views (btxh/door.py) (docs/decisions/008-analyst-door.md)
 ANALYST_DATABASE = "phan_tich"
 ANALYST_ROLES = ("phan_tich", "quan_tri")
 
-# Columns the analysts' door never returns (SQLite authorizer: NULL instead of the value)
-MASKED_COLUMNS = frozenset({
-    ("persons", "full_name"), ("persons", "cccd"), ("persons", "cmnd"), ("persons", "phone"),
-    ("persons", "birth_date"), ("persons", "death_date"), ("households", "head_name"),
-    ("households", "code"), ("membership_children", "full_name"), ("membership_children", "birth_date"),
-    ("memberships", "hiv_positive"), ("memberships", "note"), ("audit_log", "before"), ("audit_log", "after"),
-    ("applications", "facts"), ("ledger", "reason"), ("decisions", "reason"),
-    ("support_listings", "full_name"), ("support_listings", "cccd"),
-})
+# Identifying columns (kept for callers; the door now reads no person-level table at all)
+from .door import MASKED_COLUMNS  # noqa: E402,F401
 
 # Tables no Datasette page may show to anyone (secrets, internals)
 HIDDEN_TABLES = frozenset({"user_credentials", "_sqlite_migrations"})
