@@ -21,6 +21,7 @@ ANALYST_ROLES = ("phan_tich", "quan_tri")
 
 # Identifying columns (kept for callers; the door now reads no person-level table at all)
 from .door import MASKED_COLUMNS  # noqa: E402,F401
+from .door import readable as door_readable  # noqa: E402
 
 # Tables no Datasette page may show to anyone (secrets, internals)
 HIDDEN_TABLES = frozenset({"user_credentials", "_sqlite_migrations"})
@@ -79,8 +80,8 @@ def allowed(actor: dict | None, action: str, resource=None) -> bool:
         database, table = resource
         if table in HIDDEN_TABLES:
             return False
-        if database == ANALYST_DATABASE:
-            return role in ANALYST_ROLES
+        if database == ANALYST_DATABASE:  # only what the door's authorizer lets it read
+            return role in ANALYST_ROLES and door_readable(table)
         if role == "phan_tich":
             return False
         if table in ("audit_log", "users", "user_communes", "sql_log"):
