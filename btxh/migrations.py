@@ -940,14 +940,13 @@ SELECT month, province_code, commune_code, leaf, sex, sum(persons) AS persons, s
        sum(arrears) AS arrears, sum(recovery) AS recovery, sum(funeral) AS funeral
 FROM door_folded_cells WHERE leaf NOT LIKE 'I.%'
 GROUP BY month, province_code, commune_code, leaf, sex;
--- Monthly-allowance decisions by province, month, folded category and kind, under the
--- public small-cell rule across the categories of each province, month and kind
+-- Monthly-allowance decisions by province, month, folded category and kind. Categories with
+-- 1-4 decisions are merged into one row «(các diện dưới 5)» (a category with a hidden count
+-- would be the public pages' total minus the rest), itself empty when it holds 1-4
 CREATE VIEW door_decisions AS
-SELECT month, province_code, kind, dien,
-       CASE WHEN n BETWEEN 1 AND 4 THEN NULL WHEN small = 1 AND n >= 5 AND big_rank = 1 THEN NULL ELSE n END AS decisions
-FROM (SELECT t.*, sum(t.n BETWEEN 1 AND 4) OVER (PARTITION BY t.month, t.province_code, t.kind) AS small,
-             row_number() OVER (PARTITION BY t.month, t.province_code, t.kind
-                                ORDER BY CASE WHEN t.n >= 5 THEN 0 ELSE 1 END, t.n, t.dien) AS big_rank
+SELECT month, province_code, kind, dien, CASE WHEN sum(n) BETWEEN 1 AND 4 THEN NULL ELSE sum(n) END AS decisions
+FROM (SELECT t.month, t.province_code, t.kind,
+             CASE WHEN t.n BETWEEN 1 AND 4 THEN '(các diện dưới 5)' ELSE t.dien END AS dien, t.n
       FROM (SELECT ev.month, co.province_code, ev.kind,
                    CASE WHEN m.category IN ('K1', 'K3') THEN 'K1+K3' WHEN m.category IN ('K4', 'K8') THEN 'K4+K8'
                         ELSE coalesce(m.category, '(mọi diện)') END AS dien, count(*) AS n
@@ -958,7 +957,8 @@ FROM (SELECT t.*, sum(t.n BETWEEN 1 AND 4) OVER (PARTITION BY t.month, t.provinc
                   WHERE d.program = 'TCXH' AND d.kind IN ('stop', 'suspend') AND d.stop_month IS NOT NULL) ev
             JOIN communes co ON co.code = ev.commune_code
             LEFT JOIN memberships m ON m.id = ev.membership_id
-            GROUP BY 1, 2, 3, 4) t);
+            GROUP BY 1, 2, 3, 4) t)
+GROUP BY month, province_code, kind, dien;
 -- Next year's budget of each closed run month (per commune its newest closed run), by
 -- province, program and folded category; the coefficients of the folded rows are not
 -- given (they would tell K3 from K1, K8 from K4)
