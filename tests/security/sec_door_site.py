@@ -4,7 +4,6 @@ K3 child in the big one — paid in 2026-11, each with a grant decision on the p
 
 from __future__ import annotations
 
-import os
 import shutil
 
 from btxh import cli, store, users
@@ -38,7 +37,6 @@ def _plant(db, commune: str, village: int, name: str, sex: str, birth: str, cate
 
 
 def build(folder, reference_db_path) -> dict:
-    os.environ["BTXH_NOW"] = NOW
     path = folder / "btxh.db"
     shutil.copy(reference_db_path, path)
     cli.build_demo(str(path), scale="commune", seed=1, province=None, force=False, echo=lambda *_: None,
