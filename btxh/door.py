@@ -34,7 +34,7 @@ VIEWS = frozenset({
     "door_decisions", "door_budget", "door_report_inputs",
 })
 # Building blocks of those views: readable only from inside a door view
-INTERNAL_VIEWS = frozenset({"door_runs", "door_folded_cells", "door_province_small"})
+INTERNAL_VIEWS = frozenset({"door_runs", "door_folded_cells"})
 _CONTEXTS = VIEWS | INTERNAL_VIEWS
 
 # Pragmas Datasette's pages use: introspection of a named table or index (schema only) …

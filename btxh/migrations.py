@@ -886,12 +886,6 @@ SELECT c.month, co.province_code, c.commune_code,
 FROM door_runs b
 JOIN report_cells c ON c.run_id = b.run_id AND c.commune_code = b.commune_code AND c.month = b.month
 JOIN communes co ON co.code = c.commune_code;
--- Per province and month: does a folded count (K3, K3 aged 4-16, K8) lie in 1-4?
-CREATE VIEW door_province_small AS
-SELECT month, province_code,
-       (sum(hiv3) BETWEEN 1 AND 4) OR (sum(hiv3b) BETWEEN 1 AND 4) AS small3,
-       sum(hiv8) BETWEEN 1 AND 4 AS small8
-FROM door_folded_cells GROUP BY month, province_code;
 -- Persons by province, month, leaf, category and sex; amounts of the folded rows are never
 -- given per leaf (their coefficients differ: K3 2.0 vs K1 1.5, K8 1.5 vs K4 1.0 a child)
 CREATE VIEW door_province_cells AS
@@ -903,15 +897,22 @@ SELECT month, province_code, leaf, dien, sex, sum(persons) AS persons,
 FROM door_folded_cells GROUP BY month, province_code, leaf, dien, sex;
 -- Money by province, month and section (I monthly allowance, II care, IV funerals, V social
 -- pension); section I is NULL where the folded people of the province-month number 1-4
+-- (K3, K3 aged 4-16, or K8): there its amount could be solved for their number
 CREATE VIEW door_province_money AS
-SELECT f.month, f.province_code, CASE WHEN f.leaf LIKE 'I.%' THEN 'I' WHEN f.leaf LIKE 'II.%' THEN 'II'
-                                     ELSE f.leaf END AS section,
-       CASE WHEN f.leaf LIKE 'I.%' AND (s.small3 OR s.small8) THEN NULL ELSE sum(f.regular) END AS regular,
-       CASE WHEN f.leaf LIKE 'I.%' AND (s.small3 OR s.small8) THEN NULL ELSE sum(f.arrears) END AS arrears,
-       CASE WHEN f.leaf LIKE 'I.%' AND (s.small3 OR s.small8) THEN NULL ELSE sum(f.recovery) END AS recovery,
-       CASE WHEN f.leaf LIKE 'I.%' AND (s.small3 OR s.small8) THEN NULL ELSE sum(f.funeral) END AS funeral
-FROM door_folded_cells f JOIN door_province_small s ON s.month = f.month AND s.province_code = f.province_code
-GROUP BY f.month, f.province_code, 3;
+SELECT month, province_code, section,
+       CASE WHEN section = 'I' AND small THEN NULL ELSE regular END AS regular,
+       CASE WHEN section = 'I' AND small THEN NULL ELSE arrears END AS arrears,
+       CASE WHEN section = 'I' AND small THEN NULL ELSE recovery END AS recovery,
+       CASE WHEN section = 'I' AND small THEN NULL ELSE funeral END AS funeral
+FROM (SELECT month, province_code, section, sum(regular) AS regular, sum(arrears) AS arrears,
+             sum(recovery) AS recovery, sum(funeral) AS funeral,
+             (sum(sum(hiv3)) OVER w BETWEEN 1 AND 4) OR (sum(sum(hiv3b)) OVER w BETWEEN 1 AND 4)
+             OR (sum(sum(hiv8)) OVER w BETWEEN 1 AND 4) AS small
+      FROM (SELECT f.*, CASE WHEN f.leaf LIKE 'I.%' THEN 'I' WHEN f.leaf LIKE 'II.%' THEN 'II'
+                             ELSE f.leaf END AS section
+            FROM door_folded_cells f)
+      GROUP BY month, province_code, section
+      WINDOW w AS (PARTITION BY month, province_code));
 -- Per commune only what the public pages already show: the monthly allowance's four public
 -- groups, under the public small-cell rule (btxh.public.suppress: 1-4 hidden, and when
 -- exactly one is, the smallest other group from 5 up too); no sex, no amounts
