@@ -71,9 +71,6 @@ LIMITS = {
 # At most this many pages of cache (negative: KiB) per door connection
 CACHE_KIB = 65_536
 
-# Tables whose password hashes no connection of any door may read
-SECRET_COLUMNS = frozenset({("user_credentials", "password_hash")})
-
 _READ, _SELECT, _FUNCTION, _PRAGMA = (sqlite3.SQLITE_READ, sqlite3.SQLITE_SELECT,
                                       sqlite3.SQLITE_FUNCTION, sqlite3.SQLITE_PRAGMA)
 
