@@ -15,20 +15,13 @@ import re
 STAFF_ROLES = ("can_bo_xa", "tinh", "phan_tich", "quan_tri")
 
 # The analysts' door: the same file served a second time as this database, whose
-# connections return NULL for every identifying column (docs/decisions/008-analyst-door.md)
+# connections read only reference tables and aggregate views (btxh/door.py) (docs/decisions/008-analyst-door.md)
 ANALYST_DATABASE = "phan_tich"
 ANALYST_ROLES = ("phan_tich", "quan_tri")
 
-# Columns the analysts' door never returns (SQLite authorizer: NULL instead of the value)
-MASKED_COLUMNS = frozenset({
-    ("persons", "full_name"), ("persons", "cccd"), ("persons", "cmnd"), ("persons", "phone"),
-    ("persons", "birth_date"), ("persons", "death_date"), ("households", "head_name"),
-    ("households", "code"), ("membership_children", "full_name"), ("membership_children", "birth_date"),
-    ("memberships", "hiv_positive"), ("memberships", "note"), ("audit_log", "before"), ("audit_log", "after"),
-    ("applications", "facts"), ("ledger", "reason"), ("decisions", "reason"),
-    ("support_listings", "full_name"), ("support_listings", "cccd"),
-    ("transfers", "reason"), ("transfers", "refusal_reason"),
-})
+# Identifying columns (kept for callers; the door now reads no person-level table at all)
+from .door import MASKED_COLUMNS  # noqa: E402,F401
+from .door import readable as door_readable  # noqa: E402
 
 # Tables no Datasette page may show to anyone (secrets, internals)
 HIDDEN_TABLES = frozenset({"user_credentials", "_sqlite_migrations", "sessions", "login_throttle"})
@@ -135,8 +128,8 @@ def allowed(actor: dict | None, action: str, resource=None) -> bool:
             return False
         if table in ADMIN_ONLY_TABLES:
             return role == "quan_tri"
-        if database == ANALYST_DATABASE:
-            return role in ANALYST_ROLES
+        if database == ANALYST_DATABASE:  # only what the door's authorizer lets it read
+            return role in ANALYST_ROLES and door_readable(table)
         if role == "phan_tich":
             return False
         if role == "quan_tri":

@@ -931,3 +931,152 @@ CREATE UNIQUE INDEX idx_transfer_memberships_stop ON transfer_memberships(stop_d
 @migrations()
 def m013_transfers(db: Database) -> None:
     _run(db, TRANSFERS_DDL)
+
+
+DOOR_VIEWS_DDL = """
+-- The analysts' door reads only these views and the reference tables (btxh/door.py;
+-- docs/decisions/008-analyst-door.md, 013-hiv-status.md). No view has a row per person.
+-- K3 and K8 never form their own cell: their people are folded into the K1 and K4 rows
+-- (as the public pages fold them into their groups); amounts that would let their number
+-- be solved for are NULL. A NULL count or amount means «dưới 5» or «không công bố».
+--
+-- Which run counts for a month and commune: the closed one, else the newest
+CREATE VIEW door_runs AS
+SELECT month, commune_code, run_id FROM (
+    SELECT rc.month, rc.commune_code, rc.run_id,
+           row_number() OVER (PARTITION BY rc.month, rc.commune_code
+                              ORDER BY r.status = 'closed' DESC, r.created_at DESC, r.id DESC) AS rn
+    FROM (SELECT DISTINCT month, commune_code, run_id FROM report_cells) rc
+    JOIN payroll_runs r ON r.id = rc.run_id)
+WHERE rn = 1;
+-- Report cells of the counted runs, K3/K8 folded: dien K1+K3 / K4+K8, leaves I.3.* moved
+-- into I.1.a, I.1.b and I.4; funerals (leaf IV) carry no category. hiv3/hiv8 count the
+-- folded people (kept for the suppression rules below, never shown).
+CREATE VIEW door_folded_cells AS
+SELECT c.month, co.province_code, c.commune_code,
+       CASE WHEN c.leaf = 'I.3.1' THEN 'I.1.a'
+            WHEN c.leaf IN ('I.3.2', 'I.3.3') AND c.category = 'K3' THEN 'I.1.b'
+            WHEN c.leaf IN ('I.3.2', 'I.3.3') THEN 'I.4'
+            ELSE c.leaf END AS leaf,
+       CASE WHEN c.leaf = 'IV' THEN 'MAITANG'
+            WHEN c.category IN ('K1', 'K3') THEN 'K1+K3'
+            WHEN c.category IN ('K4', 'K8') THEN 'K4+K8'
+            ELSE c.category END AS dien,
+       c.sex, c.persons, c.regular, c.arrears, c.recovery, c.funeral,
+       CASE WHEN c.category = 'K3' AND c.leaf <> 'IV' THEN c.persons ELSE 0 END AS hiv3,
+       CASE WHEN c.category = 'K3' AND c.leaf = 'I.3.2' THEN c.persons ELSE 0 END AS hiv3b,
+       CASE WHEN c.category = 'K8' AND c.leaf <> 'IV' THEN c.persons ELSE 0 END AS hiv8
+FROM door_runs b
+JOIN report_cells c ON c.run_id = b.run_id AND c.commune_code = b.commune_code AND c.month = b.month
+JOIN communes co ON co.code = c.commune_code;
+-- Persons by province, month, leaf, category and sex; amounts of the folded rows are never
+-- given per leaf (their coefficients differ: K3 2.0 vs K1 1.5, K8 1.5 vs K4 1.0 a child)
+CREATE VIEW door_province_cells AS
+SELECT month, province_code, leaf, dien, sex, sum(persons) AS persons,
+       CASE WHEN dien IN ('K1+K3', 'K4+K8') THEN NULL ELSE sum(regular) END AS regular,
+       CASE WHEN dien IN ('K1+K3', 'K4+K8') THEN NULL ELSE sum(arrears) END AS arrears,
+       CASE WHEN dien IN ('K1+K3', 'K4+K8') THEN NULL ELSE sum(recovery) END AS recovery,
+       CASE WHEN dien IN ('K1+K3', 'K4+K8') THEN NULL ELSE sum(funeral) END AS funeral
+FROM door_folded_cells GROUP BY month, province_code, leaf, dien, sex;
+-- Money by province, month and section (I monthly allowance, II care, IV funerals, V social
+-- pension); section I is NULL where the folded people of the province-month number 1-4
+-- (K3, K3 aged 4-16, or K8): there its amount could be solved for their number
+CREATE VIEW door_province_money AS
+SELECT month, province_code, section,
+       CASE WHEN section = 'I' AND small THEN NULL ELSE regular END AS regular,
+       CASE WHEN section = 'I' AND small THEN NULL ELSE arrears END AS arrears,
+       CASE WHEN section = 'I' AND small THEN NULL ELSE recovery END AS recovery,
+       CASE WHEN section = 'I' AND small THEN NULL ELSE funeral END AS funeral
+FROM (SELECT month, province_code, section, sum(regular) AS regular, sum(arrears) AS arrears,
+             sum(recovery) AS recovery, sum(funeral) AS funeral,
+             (sum(sum(hiv3)) OVER w BETWEEN 1 AND 4) OR (sum(sum(hiv3b)) OVER w BETWEEN 1 AND 4)
+             OR (sum(sum(hiv8)) OVER w BETWEEN 1 AND 4) AS small
+      FROM (SELECT f.*, CASE WHEN f.leaf LIKE 'I.%' THEN 'I' WHEN f.leaf LIKE 'II.%' THEN 'II'
+                             ELSE f.leaf END AS section
+            FROM door_folded_cells f)
+      GROUP BY month, province_code, section
+      WINDOW w AS (PARTITION BY month, province_code));
+-- Per commune only what the public pages already show: the monthly allowance's four public
+-- groups, under the public small-cell rule (btxh.public.suppress: 1-4 hidden, and when
+-- exactly one is, the smallest other group from 5 up too); no sex, no amounts
+CREATE VIEW door_commune_groups AS
+SELECT month, province_code, commune_code, nhom,
+       CASE WHEN n BETWEEN 1 AND 4 THEN NULL
+            WHEN small = 1 AND n >= 5 AND big_rank = 1 THEN NULL
+            ELSE n END AS persons
+FROM (SELECT x.*, sum(x.n BETWEEN 1 AND 4) OVER (PARTITION BY x.month, x.commune_code) AS small,
+             row_number() OVER (PARTITION BY x.month, x.commune_code
+                                ORDER BY CASE WHEN x.n >= 5 THEN 0 ELSE 1 END, x.n, x.nhom) AS big_rank
+      FROM (SELECT cm.month, cm.province_code, cm.commune_code, g.nhom,
+                   coalesce(sum(f.persons), 0) AS n
+            FROM (SELECT DISTINCT month, province_code, commune_code FROM door_folded_cells) cm
+            CROSS JOIN (SELECT 'tre_em_hoc_sinh' AS nhom UNION ALL SELECT 'cao_tuoi' UNION ALL
+                        SELECT 'khuyet_tat' UNION ALL SELECT 'khac') g
+            LEFT JOIN door_folded_cells f
+              ON f.month = cm.month AND f.commune_code = cm.commune_code AND f.leaf LIKE 'I.%'
+             AND CASE WHEN f.dien IN ('K1+K3', 'K2', 'K7') THEN 'tre_em_hoc_sinh'
+                      WHEN f.dien IN ('K5a', 'K5b', 'K5c', 'K5d') THEN 'cao_tuoi'
+                      WHEN f.dien = 'K6' THEN 'khuyet_tat' ELSE 'khac' END = g.nhom
+            GROUP BY cm.month, cm.commune_code, g.nhom) x);
+-- Per commune, the programs outside the public groups: care (II), funerals (IV), social pension (V)
+CREATE VIEW door_commune_cells AS
+SELECT month, province_code, commune_code, leaf, sex, sum(persons) AS persons, sum(regular) AS regular,
+       sum(arrears) AS arrears, sum(recovery) AS recovery, sum(funeral) AS funeral
+FROM door_folded_cells WHERE leaf NOT LIKE 'I.%'
+GROUP BY month, province_code, commune_code, leaf, sex;
+-- Monthly-allowance decisions by province, month, folded category and kind. Categories with
+-- 1-4 decisions are merged into one row «(các diện dưới 5)» (a category with a hidden count
+-- would be the public pages' total minus the rest), itself empty when it holds 1-4
+CREATE VIEW door_decisions AS
+SELECT month, province_code, kind, dien, CASE WHEN sum(n) BETWEEN 1 AND 4 THEN NULL ELSE sum(n) END AS decisions
+FROM (SELECT t.month, t.province_code, t.kind,
+             CASE WHEN t.n BETWEEN 1 AND 4 THEN '(các diện dưới 5)' ELSE t.dien END AS dien, t.n
+      FROM (SELECT ev.month, co.province_code, ev.kind,
+                   CASE WHEN m.category IN ('K1', 'K3') THEN 'K1+K3' WHEN m.category IN ('K4', 'K8') THEN 'K4+K8'
+                        ELSE coalesce(m.category, '(mọi diện)') END AS dien, count(*) AS n
+            FROM (SELECT d.start_month AS month, d.commune_code, d.kind, d.membership_id FROM decisions d
+                  WHERE d.program = 'TCXH' AND d.kind IN ('grant', 'resume') AND d.start_month IS NOT NULL
+                  UNION ALL
+                  SELECT d.stop_month, d.commune_code, d.kind, d.membership_id FROM decisions d
+                  WHERE d.program = 'TCXH' AND d.kind IN ('stop', 'suspend') AND d.stop_month IS NOT NULL) ev
+            JOIN communes co ON co.code = ev.commune_code
+            LEFT JOIN memberships m ON m.id = ev.membership_id
+            GROUP BY 1, 2, 3, 4) t)
+GROUP BY month, province_code, kind, dien;
+-- Next year's budget of each closed run month (per commune its newest closed run), by
+-- province, program and folded category; the coefficients of the folded rows are not
+-- given (they would tell K3 from K1, K8 from K4)
+CREATE VIEW door_budget AS
+SELECT b.run_month, co.province_code, g.program,
+       CASE WHEN g.category IN ('K1', 'K3') THEN 'K1+K3' WHEN g.category IN ('K4', 'K8') THEN 'K4+K8'
+            ELSE g.category END AS dien,
+       g.month, sum(g.persons) AS persons,
+       CASE WHEN max(g.category IN ('K1', 'K3', 'K4', 'K8')) THEN NULL ELSE sum(g.tenths) END AS tenths,
+       max(g.base) AS base
+FROM (SELECT DISTINCT br.month AS run_month, c.commune_code, br.run_id,
+             row_number() OVER (PARTITION BY br.month, c.commune_code ORDER BY r.created_at DESC, r.id DESC) AS rn
+      FROM report_budget_runs br
+      JOIN payroll_runs r ON r.id = br.run_id AND r.status = 'closed'
+      JOIN (SELECT DISTINCT run_id, commune_code FROM report_budget) c ON c.run_id = br.run_id) b
+JOIN report_budget g ON g.run_id = b.run_id AND g.commune_code = b.commune_code
+JOIN communes co ON co.code = g.commune_code
+WHERE b.rn = 1
+GROUP BY b.run_month, co.province_code, g.program, 4, g.month;
+-- Figures staff entered for forms 10a-10d; residents with HIV (III.3.*) only as a province
+-- figure from 5 up in every cell, never per commune
+CREATE VIEW door_report_inputs AS
+SELECT form, leaf, period, province_code, commune_code,
+       CASE WHEN NOT hiv THEN total WHEN ok THEN total END AS total,
+       CASE WHEN NOT hiv THEN male WHEN ok THEN male END AS male,
+       CASE WHEN NOT hiv THEN female WHEN ok THEN female END AS female,
+       CASE WHEN NOT hiv THEN amount WHEN ok THEN amount END AS amount
+FROM (SELECT i.*, i.leaf LIKE 'III.3.%' AS hiv,
+             i.commune_code IS NULL AND coalesce(i.total, 0) >= 5
+             AND coalesce(i.male, 0) NOT BETWEEN 1 AND 4 AND coalesce(i.female, 0) NOT BETWEEN 1 AND 4 AS ok
+      FROM report_inputs i);
+"""
+
+
+@migrations()
+def m014_door_views(db: Database) -> None:
+    _run(db, DOOR_VIEWS_DDL)

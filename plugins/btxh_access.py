@@ -8,7 +8,7 @@ from datasette.plugins import pm
 from datasette.utils import await_me_maybe
 from datasette.utils.asgi import Request, Response
 
-from btxh import access, clock, scoping
+from btxh import access, clock, door, scoping
 
 # Columns no Datasette connection may read, whatever SQL is sent
 _SECRET_COLUMNS = frozenset({("user_credentials", "password_hash")})
@@ -26,23 +26,21 @@ def _authorizer(action, arg1, arg2, db_name, trigger):
     return sqlite3.SQLITE_OK
 
 
-def _analyst_authorizer(action, arg1, arg2, db_name, trigger):
-    if action == sqlite3.SQLITE_READ:
-        if (arg1, arg2) in _SECRET_COLUMNS or arg1 == "user_credentials" or arg1 in access.SERVER_ONLY_TABLES:
-            return sqlite3.SQLITE_DENY
-        if (arg1, arg2) in access.MASKED_COLUMNS:
-            return sqlite3.SQLITE_IGNORE  # the column reads as NULL
-    return sqlite3.SQLITE_OK
+# The analysts' door: an allowlist of reference tables and aggregate views (btxh/door.py)
+_analyst_authorizer = door.authorize
 
 
 @hookimpl
 def prepare_connection(conn, database):
-    conn.set_authorizer(_analyst_authorizer if database == access.ANALYST_DATABASE else _authorizer)
+    if database == access.ANALYST_DATABASE:
+        door.harden(conn)  # limits, authorizer, statement check (ADR 008)
+    else:
+        conn.set_authorizer(_authorizer)
 
 
 @hookimpl
 def startup(datasette):
-    """Serve btxh.db a second time as the analysts' door (identifying columns read as NULL)."""
+    """Serve btxh.db a second time as the analysts' door (aggregate views only, ADR 008)."""
     from datasette.database import Database
 
     if DATABASE in datasette.databases and access.ANALYST_DATABASE not in datasette.databases:

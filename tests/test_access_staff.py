@@ -4,7 +4,7 @@ import asyncio
 
 import pytest
 
-from btxh import access
+from btxh import access, door
 from conftest import PASSWORD, login
 
 
@@ -62,9 +62,19 @@ def test_staff_browse_every_registry_table(ds, cookies, role, table):
 
     database = "phan_tich" if role == "phan_tich" else "btxh"  # analysts: their door
     response = get(ds, f"/{database}/{table}", cookies=cookies[role])
-    # province staff: no table with a category, a reason or an amount per person (issue 11)
-    expected = 200 if role != "tinh" or table in scoping.TABLES_FOR["tinh"] else 403
+    # province staff: no table with a category, a reason or an amount per person (issue 11);
+    # analysts: the door has no person-level table
+    if role == "phan_tich":
+        expected = 200 if door.readable(table) else 403
+    else:
+        expected = 200 if role != "tinh" or table in scoping.TABLES_FOR["tinh"] else 403
     assert response.status_code == expected, response.text[:300]
+
+
+@pytest.mark.parametrize("view", sorted(door.VIEWS))
+def test_analysts_browse_every_door_view(ds, cookies, view):
+    response = get(ds, f"/phan_tich/{view}.json?_size=5", cookies=cookies["phan_tich"])
+    assert response.status_code == 200, response.text[:300]
 
 
 def test_staff_filter_a_table(ds, cookies):
@@ -109,7 +119,7 @@ def test_database_download_refused_for_everyone(ds, cookies):
     ("phan_tich", "quan_tri", True),
 ])
 def test_sql_only_for_analysts_and_admins(ds, cookies, database, role, allowed):
-    response = get(ds, f"/{database}.json?sql=select+count(*)+from+persons", cookies=cookies[role])
+    response = get(ds, f"/{database}.json?sql=select+count(*)+from+communes", cookies=cookies[role])
     assert (response.status_code == 200) is allowed
 
 
@@ -183,7 +193,7 @@ def test_every_write_so_far_is_audited(demo_db_path):
 def test_sql_runs_are_logged_with_who_and_what(ds, cookies, demo_db_path):
     import sqlite3
 
-    sql = "select count(*) as n from memberships where category = 'K6'"
+    sql = "select sum(persons) as n from door_province_cells where dien = 'K6'"
     response = get(ds, "/phan_tich.json", params={"sql": sql}, cookies=cookies["phan_tich"])
     assert response.status_code == 200
     conn = sqlite3.connect(demo_db_path)
@@ -218,23 +228,22 @@ def test_password_page_needs_login_and_csrf(ds, cookies):
     "select p.full_name from persons p join memberships m on m.person_id = p.id where m.category in ('K3','K8') and p.full_name is not null",
     "select head_name from households where head_name is not null",
     "select full_name, birth_date from membership_children where full_name is not null",
+    "select category, count(*) from memberships group by category",
 ])
-def test_analyst_door_never_returns_identifying_columns(ds, cookies, sql):
+def test_analyst_door_never_reads_a_person_level_table(ds, cookies, sql):
+    # ADR 008 (issue 11): person-level tables are refused at the door, not masked
     response = get(ds, "/phan_tich.json", params={"sql": sql, "_shape": "array"}, cookies=cookies["phan_tich"])
-    assert response.status_code == 200
-    assert response.json() == []
+    assert response.status_code != 200 and ("not authorized" in response.text or "prohibited" in response.text)
 
 
 def test_analyst_door_answers_aggregates(ds, cookies):
-    sql = "select category, count(*) as n from memberships group by category order by category"
+    sql = "select dien, count(*) as n from door_decisions group by dien order by dien"
     rows = get(ds, "/phan_tich.json", params={"sql": sql, "_shape": "array"}, cookies=cookies["phan_tich"]).json()
-    assert rows and sum(r["n"] for r in rows) > 100
+    assert rows and not {"K3", "K8"} & {r["dien"] for r in rows}
 
 
-def test_analyst_table_pages_show_masked_columns_as_empty(ds, cookies):
-    rows = get(ds, "/phan_tich/persons.json?_shape=array&_size=20", cookies=cookies["phan_tich"]).json()
-    assert rows and all(r["full_name"] is None and r["cccd"] is None for r in rows)
-    assert all(r["birth_year"] for r in rows)
+def test_analyst_door_has_no_person_table_page(ds, cookies):
+    assert get(ds, "/phan_tich/persons.json?_shape=array&_size=20", cookies=cookies["phan_tich"]).status_code == 403
 
 
 @pytest.mark.parametrize("role", ["can_bo_xa", "tinh"])

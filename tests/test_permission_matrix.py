@@ -37,8 +37,9 @@ MATRIX = {
     "/phan_tich/users.json": ["403", "403", "403", "403", "403", "200"],
     "/btxh/user_credentials": ["403", "403", "403", "403", "403", "403"],
     # the analysts' door
-    "/phan_tich/persons.json?_shape=array&_size=5": ["403", "403", "403", "403", "200", "200"],
-    "/phan_tich.json?sql=select+count(*)+from+persons": ["403", "403", "403", "403", "200", "200"],
+    "/phan_tich/persons.json?_shape=array&_size=5": ["403", "403", "403", "403", "403", "403"],
+    "/phan_tich/door_province_cells.json?_shape=array&_size=5": ["403", "403", "403", "403", "200", "200"],
+    "/phan_tich.json?sql=select+count(*)+from+door_province_cells": ["403", "403", "403", "403", "200", "200"],
     # our pages
     "/-/btxh/chi-tra/{a}/2026-11": ["403", "200", "200", "403", "403", "200"],
     "/-/btxh/chi-tra/{b}/2026-11.csv": ["403", "403", "200", "403", "403", "200"],
