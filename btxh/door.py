@@ -35,6 +35,16 @@ VIEWS = frozenset({
 })
 # Building blocks of those views: readable only from inside a door view
 INTERNAL_VIEWS = frozenset({"door_runs", "door_folded_cells"})
+# Registry tables whose number of rows (and nothing else) a statement may learn: a table named
+# without any column, as in count(*) of a flattened door view. Accounts, sessions, throttles,
+# credentials and the SQL log are not here: not even their size leaves.
+COUNTABLE = frozenset({
+    "persons", "households", "household_poverty", "memberships", "membership_children",
+    "care_entitlements", "social_pensions", "decisions", "ledger", "ledger_settled",
+    "payroll_dirty", "applications", "support_listings", "support_awards", "payment_outcomes",
+    "import_batches", "audit_log", "transfers", "transfer_memberships", "report_cells",
+    "report_budget", "report_inputs",
+})
 _CONTEXTS = VIEWS | INTERNAL_VIEWS
 
 # Pragmas Datasette's pages use: introspection of a named table or index (schema only) …
@@ -80,7 +90,7 @@ def authorize(action: int, arg1, arg2, db_name, context) -> int:
     if action == _SELECT:
         return sqlite3.SQLITE_OK
     if action == _READ:
-        if arg2 == "" and db_name in (None, "main"):
+        if arg2 == "" and db_name in (None, "main") and (arg1 or "").lower() in COUNTABLE:
             # a table named without any column (count(*) of a flattened view, ``SELECT 1
             # FROM t``): only the number of its rows, which filters would need columns for
             return sqlite3.SQLITE_OK

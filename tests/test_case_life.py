@@ -213,11 +213,11 @@ _CSRF = re.compile(r'name="csrftoken" value="([^"]+)"')
 
 def post(env, user, action, data):
     """POST a person-page form as ``user`` with the CSRF token of ``user``'s own session (tokens
-    are bound to the session; a refused page still carries one in the menu's logout form)."""
+    are bound to the session: the home page's menu carries the user's own token)."""
     page_path = f"/-/btxh/doi-tuong/{env['person']}"
 
     async def go():
-        page = await env["ds"].client.get(page_path, cookies=env["cookies"][user])
+        page = await env["ds"].client.get("/", cookies=env["cookies"][user])
         token = _CSRF.search(page.text).group(1)
         return await env["ds"].client.post(
             f"{page_path}/{action}", data={**data, "csrftoken": token},

@@ -60,7 +60,8 @@ def get(site, user, path):
 def post(site, user, path, data, token=True):
     """POST as ``user`` with a valid CSRF token taken from a page the user may read."""
     async def go():
-        page = await site["ds"].client.get("/-/btxh/ho-so/moi", cookies=site["cookies"]["mv_xa"])
+        # tokens are bound to the session: take the user's own (any page with the menu has one)
+        page = await site["ds"].client.get("/", cookies=site["cookies"].get(user, site["cookies"]["mv_xa"]))
         extra = {"csrftoken": _CSRF.search(page.text).group(1)} if token else {}
         return await site["ds"].client.post(
             path, data={**data, **extra},
