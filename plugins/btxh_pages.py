@@ -20,7 +20,7 @@ from datasette.utils.asgi import Response
 from itsdangerous import BadSignature
 from sqlite_utils import Database
 
-from btxh import glue, serving, sessions, users
+from btxh import glue, serving, sessions, store, users
 
 SESSION_COOKIE = "ds_actor"   # the name Datasette's logout and our tests know; the value is ours
 CSRF_COOKIE = "ds_csrftoken"  # asgi-csrf's cookie in Datasette 0.65
@@ -85,10 +85,7 @@ def _db(path) -> Database:
     """A connection of this thread to the file (never Python's open(): see store)."""
     dbs = _local.__dict__.setdefault("dbs", {})
     if path not in dbs:
-        conn = sqlite3.connect(str(path))
-        conn.execute("PRAGMA busy_timeout = 5000")
-        conn.execute("PRAGMA foreign_keys = ON")
-        dbs[path] = Database(conn)
+        dbs[path] = Database(store.configure(sqlite3.connect(str(path))))
     return dbs[path]
 
 
