@@ -23,7 +23,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import PASSWORD
+from conftest import PASSWORD
 
 ROOT = Path(__file__).resolve().parents[2]
 _CSRF = re.compile(r'name="csrftoken" value="([^"]+)"')

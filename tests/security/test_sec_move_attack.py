@@ -2,15 +2,12 @@
 commune and writes a decision into THAT commune's register with a signer of their choosing.
 A move is now two-sided (ADR 014): the sender writes only in their own register."""
 
-import asyncio
-import re
-
 import pytest
 
-from btxh import cases, store
+from btxh import cases
 from conftest import case_site
+from sec_move_helpers import decisions_in, post, query
 
-_CSRF = re.compile(r'name="csrftoken" value="([^"]+)"')
 SIGNED = "10/12/2025"
 
 
@@ -26,27 +23,6 @@ def site(tmp_path_factory, demo_db_path):
         return {"other": other, "moving": moving}
 
     return case_site(tmp_path_factory.mktemp("sec_move_attack"), demo_db_path, "mva", prepare)
-
-
-def post(site, user, path, data):
-    async def go():
-        page = await site["ds"].client.get(path.rsplit("/", 1)[0], cookies=site["cookies"][user])
-        return await site["ds"].client.post(
-            path, data={**data, "csrftoken": _CSRF.search(page.text).group(1)},
-            cookies={**site["cookies"][user], "ds_csrftoken": page.cookies["ds_csrftoken"]})
-    return asyncio.run(go())
-
-
-def query(site, sql, params=()):
-    db = store.open_db(site["path"], create=False)
-    try:
-        return db.execute(sql, params).fetchall()
-    finally:
-        db.conn.close()
-
-
-def decisions_in(site, commune):
-    return query(site, "SELECT id, number, signer_name FROM decisions WHERE commune_code = ? ORDER BY id", [commune])
 
 
 def test_moving_a_person_does_not_write_a_decision_into_the_destination_communes_register(site):

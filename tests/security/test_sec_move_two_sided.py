@@ -3,15 +3,12 @@ write into another commune's register by any form field or URL (a commune code i
 body, another commune's person id, another commune's transfer id). A move is two-sided
 (ADR 014); the red team's own move is tests/security/test_sec_move_attack.py."""
 
-import asyncio
-import re
-
 import pytest
 
 from btxh import cases, store, transfers, users
 from conftest import PASSWORD, case_site, login_all
+from sec_move_helpers import CSRF, decisions_in, get, post, query
 
-_CSRF = re.compile(r'name="csrftoken" value="([^"]+)"')
 SIGNED = "10/12/2025"
 
 
@@ -53,34 +50,6 @@ def site(tmp_path_factory, demo_db_path):
     return env
 
 
-def get(site, user, path):
-    return asyncio.run(site["ds"].client.get(path, cookies=site["cookies"].get(user, {})))
-
-
-def post(site, user, path, data, token=True):
-    """POST as ``user`` with a valid CSRF token taken from a page the user may read."""
-    async def go():
-        # tokens are bound to the session: take the user's own (any page with the menu has one)
-        page = await site["ds"].client.get("/", cookies=site["cookies"].get(user, site["cookies"]["mv_xa"]))
-        extra = {"csrftoken": _CSRF.search(page.text).group(1)} if token else {}
-        return await site["ds"].client.post(
-            path, data={**data, **extra},
-            cookies={**site["cookies"].get(user, {}), "ds_csrftoken": page.cookies["ds_csrftoken"]})
-    return asyncio.run(go())
-
-
-def query(site, sql, params=()):
-    db = store.open_db(site["path"], create=False)
-    try:
-        return db.execute(sql, params).fetchall()
-    finally:
-        db.conn.close()
-
-
-def decisions_in(site, commune):
-    return query(site, "SELECT id, number, signer_name FROM decisions WHERE commune_code = ? ORDER BY id", [commune])
-
-
 def status_of(site, transfer_id):
     return query(site, "SELECT status FROM transfers WHERE id = ?", [transfer_id])[0][0]
 
@@ -120,7 +89,7 @@ def test_third_commune_officer_cannot_tell_another_communes_transfer_from_a_miss
     missing = get(site, "mv_xa_ba", "/-/btxh/chuyen-xa/987654")
     huge = get(site, "mv_xa_ba", "/-/btxh/chuyen-xa/99999999999999999999999999")
     assert theirs.status_code == missing.status_code == huge.status_code == 403
-    same = lambda r: _CSRF.sub("", r.text)  # noqa: E731 — the logout form's token differs per request
+    same = lambda r: CSRF.sub("", r.text)  # noqa: E731 — the logout form's token differs per request
     assert same(theirs) == same(missing) == same(huge)
     accept = post(site, "mv_xa_ba", f"/-/btxh/chuyen-xa/{tid}/tiep-nhan", {
         "number": "RT-16", "signed_date": SIGNED, "signer_name": "X", "signer_title": "Y", "to_village_id": "900001"})
