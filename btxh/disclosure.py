@@ -67,8 +67,10 @@ def complement(hidden: set, parts: dict, total_shown: bool = True) -> set:
 # m014_door_views) is held to these definitions by tests/security/test_sec_cross_folding.py.
 
 FOLDS = {"K1": "K1+K3", "K3": "K1+K3", "K4": "K4+K8", "K8": "K4+K8"}
-# 10a leaves of K3/K8 people and where a fold moves them: I.3.1 (under 4) joins K1's
-# under-4 leaf, the rest of K3 K1's other leaf, the rest of K8 K4's leaf
+# 10a leaves of K3/K8 people and where a fold moves them: every K8 person to K4's leaf
+# (I.4), a K3 child under 4 to K1's under-4 leaf (I.1.a), the other K3 children to K1's
+# other leaf (I.1.b). A folded cell (leaf, folded category) always holds the people of the
+# category it is folded with, never K3 or K8 alone (a K8 child under 4 in I.1.a would be)
 FOLDED_AWAY_LEAVES = frozenset({"I.3.1", "I.3.2", "I.3.3"})
 FOLDED_INTO_LEAVES = frozenset({"I.1.a", "I.1.b", "I.4"})
 
@@ -90,11 +92,11 @@ def fold_category(category: str) -> str:
 
 def fold_leaf(leaf: str, category: str) -> str:
     """The 10a leaf a K3/K8 cell is counted in for such a reader (other leaves unchanged)."""
-    if leaf == "I.3.1":
-        return "I.1.a"
-    if leaf in ("I.3.2", "I.3.3"):
-        return "I.1.b" if category == "K3" else "I.4"
-    return leaf
+    if leaf not in FOLDED_AWAY_LEAVES:
+        return leaf
+    if category == "K3":
+        return "I.1.a" if leaf == "I.3.1" else "I.1.b"
+    return "I.4"
 
 
 def commune_group(category: str) -> str:
@@ -103,6 +105,6 @@ def commune_group(category: str) -> str:
 
 
 # The same fold in SQL over report_cells aliased ``c`` (btxh.reports.build.figures)
-FOLDED_LEAF_SQL = ("CASE WHEN c.leaf = 'I.3.1' THEN 'I.1.a'"
-                   " WHEN c.leaf IN ('I.3.2', 'I.3.3') AND c.category = 'K3' THEN 'I.1.b'"
-                   " WHEN c.leaf IN ('I.3.2', 'I.3.3') THEN 'I.4' ELSE c.leaf END")
+FOLDED_LEAF_SQL = ("CASE WHEN c.leaf NOT IN ('I.3.1', 'I.3.2', 'I.3.3') THEN c.leaf"
+                   " WHEN c.category <> 'K3' THEN 'I.4'"
+                   " WHEN c.leaf = 'I.3.1' THEN 'I.1.a' ELSE 'I.1.b' END")
