@@ -997,7 +997,7 @@ FROM (SELECT month, province_code, section, sum(regular) AS regular, sum(arrears
       GROUP BY month, province_code, section
       WINDOW w AS (PARTITION BY month, province_code));
 -- Per commune only what the public pages already show: the monthly allowance's four public
--- groups, under the public small-cell rule (btxh.public.suppress: 1-4 hidden, and when
+-- groups (btxh.disclosure.COMMUNE_GROUPS), under the public small-cell rule (btxh.disclosure.suppress: 1-4 hidden, and when
 -- exactly one is, the smallest other group from 5 up too); no sex, no amounts
 CREATE VIEW door_commune_groups AS
 SELECT month, province_code, commune_code, nhom,
