@@ -33,8 +33,10 @@ MATRIX = {
     "/btxh/audit_log": ["403", "403", "own", "own", "403", "200"],
     "/btxh/users": ["403", "403", "403", "403", "403", "200"],
     "/btxh/sql_log": ["403", "403", "403", "403", "403", "200"],
-    "/phan_tich/sql_log": ["403", "403", "403", "403", "403", "200"],
-    "/phan_tich/users.json": ["403", "403", "403", "403", "403", "200"],
+    # the door reads only its views and reference tables, whoever asks (ADR 008): the admin
+    # reads sql_log and users in /btxh
+    "/phan_tich/sql_log": ["403", "403", "403", "403", "403", "403"],
+    "/phan_tich/users.json": ["403", "403", "403", "403", "403", "403"],
     "/btxh/user_credentials": ["403", "403", "403", "403", "403", "403"],
     # the analysts' door
     "/phan_tich/persons.json?_shape=array&_size=5": ["403", "403", "403", "403", "403", "403"],
