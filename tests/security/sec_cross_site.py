@@ -25,7 +25,7 @@ PLANTED = {
 
 
 def _plant(db, commune: str, village: int, i: int, category: str, sex: str, birth: str) -> int:
-    pid = db["persons"].insert({"full_name": f"Người {category} {i}", "sex": sex, "birth_date": birth,
+    pid = db["persons"].insert({"full_name": f"Người thử {i}", "sex": sex, "birth_date": birth,
                                 "birth_precision": "day", "birth_year": int(birth[:4]), "commune_code": commune,
                                 "village_id": village, "created_at": NOW, "updated_at": NOW}).last_pk
     mid = db["memberships"].insert({"person_id": pid, "commune_code": commune, "category": category,

@@ -20,7 +20,9 @@ current memberships, which the attacker is granted to equal the latest payroll (
 attacker than the truth). Exact Gaussian elimination (fractions), pivoting on non-HIV unknowns
 first, then finds every linear combination of published numbers that counts only K3/K8 people:
 there must be none. Money is not modelled (ADR 013 states how it is hidden), nor decision
-counts (the door folds and merges them; the public decision pages give no category).
+counts (the door folds and merges them; the public decision pages give no category), nor the
+niêm yết and hỗ trợ pages' counts (postings by kind, one-off support by program: no category;
+checked to name none).
 """
 
 import asyncio
@@ -250,6 +252,9 @@ def gather_public(site, system, communes, public_month):
                                   leaves={leaf for leaf, _ in PAIRS}), f"public {code} {label}")
             if label == "Tổng số":
                 _public_total(system, code, value, public_month)
+        for notice in ("quyet-dinh/2026-11", "quyet-dinh/2026-10", "niem-yet", "ho-tro"):
+            text = re.sub(r"<footer.*</footer>", "", get(site, None, f"/cong-khai/xa/{code}/{notice}").text, flags=re.S)
+            assert not re.search(r"\bK[38]\b|HIV", text), (code, notice)
     page = get(site, None, f"/cong-khai/{site['province']}").text
     for code in communes:
         name = _commune_name(site, code)
