@@ -35,7 +35,7 @@ from fractions import Fraction
 import pytest
 
 from btxh import door
-from btxh.disclosure import FOLDED_AWAY_LEAVES, fold_category, fold_leaf, commune_group
+from btxh.disclosure import commune_group, fold_category, fold_leaf
 from btxh.reports import forms
 from sec_cross_site import build
 
@@ -105,7 +105,8 @@ class System:
 
 
 def is_hiv(var) -> bool:
-    return var[0] in ("x", "b") and var[4 if var[0] == "x" else 4] in HIV
+    """A count of K3 or K8 people (payroll ``x`` or budget ``b``: the category is 5th)."""
+    return var[0] in ("x", "b") and var[4] in HIV
 
 
 def people(units, month, *, leaves=None, categories=None, sex=None, ages=None, public_month=None,
@@ -268,7 +269,7 @@ def _public_total(system, code, value, public_month):
     if value.isdigit():
         system.add(people([code], public_month, ages=set(AGES), leaves=everyone, public_month=public_month),
                    f"public total {code}")
-    elif m := re.fullmatch(r"(\d+) và dưới 5 trẻ em", value):
+    elif re.fullmatch(r"\d+ và dưới 5 trẻ em", value):  # adults listed, children apart
         system.add(people([code], public_month, ages={"16_60", "cao_tuoi"}, leaves=everyone,
                           public_month=public_month), f"public adults {code}")
 
