@@ -126,8 +126,8 @@ def allowed(actor: dict | None, action: str, resource=None) -> bool:
         database, table = resource
         if table in HIDDEN_TABLES:
             return False
-        if database == ANALYST_DATABASE:  # only what the door's authorizer lets it read
-            return role in ANALYST_ROLES and door_readable(table)
+        if database == ANALYST_DATABASE:  # only what the door's authorizer lets it read (the
+            return role in ANALYST_ROLES and door_readable(table)  # admin too: same connection)
         if table in ADMIN_ONLY_TABLES:
             return role == "quan_tri"
         if role == "phan_tich":

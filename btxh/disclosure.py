@@ -56,3 +56,55 @@ def complement(hidden: set, parts: dict, total_shown: bool = True) -> set:
         if others:
             out.add(others[0][2])
     return out
+
+
+# -- folding: the one home of how K3/K8 disappear into larger cells --------------------------
+#
+# For a reader who may not know HIV status, every surface that gives commune, province or
+# country figures by category (the analysts' door, report pages 10a and du-toan) folds K3
+# into K1 and K8 into K4, in the same cells, so that no difference of two surfaces is a
+# count of HIV categories (ADR 013, "Across surfaces"). The door's SQL (migration
+# m014_door_views) is held to these definitions by tests/security/test_sec_cross_folding.py.
+
+FOLDS = {"K1": "K1+K3", "K3": "K1+K3", "K4": "K4+K8", "K8": "K4+K8"}
+# 10a leaves of K3/K8 people and where a fold moves them: every K8 person to K4's leaf
+# (I.4), a K3 child under 4 to K1's under-4 leaf (I.1.a), the other K3 children to K1's
+# other leaf (I.1.b). A folded cell (leaf, folded category) always holds the people of the
+# category it is folded with, never K3 or K8 alone (a K8 child under 4 in I.1.a would be)
+FOLDED_AWAY_LEAVES = frozenset({"I.3.1", "I.3.2", "I.3.3"})
+FOLDED_INTO_LEAVES = frozenset({"I.1.a", "I.1.b", "I.4"})
+
+# The per-commune groups of the monthly allowance the door publishes (door_commune_groups),
+# by folded category; any other category is in "khac"
+COMMUNE_GROUPS = (
+    ("tre_em_hoc_sinh", ("K1+K3", "K2", "K7")),
+    ("cao_tuoi", ("K5a", "K5b", "K5c", "K5d")),
+    ("khuyet_tat", ("K6",)),
+    ("khac", ()),
+)
+_GROUP_OF = {code: key for key, codes in COMMUNE_GROUPS for code in codes}
+
+
+def fold_category(category: str) -> str:
+    """The category a reader who may not know HIV status sees: K1+K3, K4+K8, or itself."""
+    return FOLDS.get(category, category)
+
+
+def fold_leaf(leaf: str, category: str) -> str:
+    """The 10a leaf a K3/K8 cell is counted in for such a reader (other leaves unchanged)."""
+    if leaf not in FOLDED_AWAY_LEAVES:
+        return leaf
+    if category == "K3":
+        return "I.1.a" if leaf == "I.3.1" else "I.1.b"
+    return "I.4"
+
+
+def commune_group(category: str) -> str:
+    """The door's per-commune group of a (raw or folded) category."""
+    return _GROUP_OF.get(fold_category(category), "khac")
+
+
+# The same fold in SQL over report_cells aliased ``c`` (btxh.reports.build.figures)
+FOLDED_LEAF_SQL = ("CASE WHEN c.leaf NOT IN ('I.3.1', 'I.3.2', 'I.3.3') THEN c.leaf"
+                   " WHEN c.category <> 'K3' THEN 'I.4'"
+                   " WHEN c.leaf = 'I.3.1' THEN 'I.1.a' ELSE 'I.1.b' END")

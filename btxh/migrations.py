@@ -949,15 +949,15 @@ SELECT month, commune_code, run_id FROM (
     FROM (SELECT DISTINCT month, commune_code, run_id FROM report_cells) rc
     JOIN payroll_runs r ON r.id = rc.run_id)
 WHERE rn = 1;
--- Report cells of the counted runs, K3/K8 folded: dien K1+K3 / K4+K8, leaves I.3.* moved
--- into I.1.a, I.1.b and I.4; funerals (leaf IV) carry no category. hiv3/hiv8 count the
+-- Report cells of the counted runs, K3/K8 folded (btxh.disclosure.fold_leaf, fold_category):
+-- dien K1+K3 / K4+K8, K3's leaves I.3.* moved into I.1.a and I.1.b, K8's into I.4 (a K8
+-- child under 4 in I.1.a would be the only one of «K4+K8» there); funerals (leaf IV) carry no category. hiv3/hiv8 count the
 -- folded people (kept for the suppression rules below, never shown).
 CREATE VIEW door_folded_cells AS
 SELECT c.month, co.province_code, c.commune_code,
-       CASE WHEN c.leaf = 'I.3.1' THEN 'I.1.a'
-            WHEN c.leaf IN ('I.3.2', 'I.3.3') AND c.category = 'K3' THEN 'I.1.b'
-            WHEN c.leaf IN ('I.3.2', 'I.3.3') THEN 'I.4'
-            ELSE c.leaf END AS leaf,
+       CASE WHEN c.leaf NOT IN ('I.3.1', 'I.3.2', 'I.3.3') THEN c.leaf
+            WHEN c.category <> 'K3' THEN 'I.4'
+            WHEN c.leaf = 'I.3.1' THEN 'I.1.a' ELSE 'I.1.b' END AS leaf,
        CASE WHEN c.leaf = 'IV' THEN 'MAITANG'
             WHEN c.category IN ('K1', 'K3') THEN 'K1+K3'
             WHEN c.category IN ('K4', 'K8') THEN 'K4+K8'
@@ -997,7 +997,7 @@ FROM (SELECT month, province_code, section, sum(regular) AS regular, sum(arrears
       GROUP BY month, province_code, section
       WINDOW w AS (PARTITION BY month, province_code));
 -- Per commune only what the public pages already show: the monthly allowance's four public
--- groups, under the public small-cell rule (btxh.public.suppress: 1-4 hidden, and when
+-- groups (btxh.disclosure.COMMUNE_GROUPS), under the public small-cell rule (btxh.disclosure.suppress: 1-4 hidden, and when
 -- exactly one is, the smallest other group from 5 up too); no sex, no amounts
 CREATE VIEW door_commune_groups AS
 SELECT month, province_code, commune_code, nhom,

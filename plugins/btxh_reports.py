@@ -83,13 +83,17 @@ async def report(request, datasette):
                 new_base = int(args["new_base"])
             year, rows = build.budget(db, period, where, new_base)
             shown, total = (rows, True) if exact else protect.budget_for_reader(db, period, where, rows)
-            return period, where, (year, shown, total)
+            return period, where, (year, shown, total), False
         fig = build.figures(db, period, where)
         rows = build.rows(forms.FORMS[code], fig)
-        return period, where, (fig, rows if exact else protect.for_reader(db, forms.FORMS[code], fig, rows))
+        if exact:
+            return period, where, (fig, rows), False
+        # K3/K8 folded into K1's and K4's rows (btxh.reports.protect), as the page says
+        return (period, where, (fig, protect.for_reader(db, forms.FORMS[code], fig, rows)),
+                protect.has_hiv_rows(forms.FORMS[code]))
 
     try:
-        period, where, result = await glue.read(datasette, compute)
+        period, where, result, folded = await glue.read(datasette, compute)
     except periods.ReportError as e:
         if fmt != "html":
             return Response.json({"ok": False, "error": str(e)}, status=400)
@@ -113,7 +117,7 @@ async def report(request, datasette):
     fig, rows = result
     if fmt == "json":
         return Response.json({"ok": True, "form": code, "period": period.code, "unit": where.label,
-                              "snapshot_month": fig.snapshot, "runs": fig.runs,
+                              "snapshot_month": fig.snapshot, "runs": fig.runs, "folded": folded,
                               "columns": list(form.columns),
                               "rows": [{"stt": r.stt, "label": r.label, "unit": r.unit, "total": r.shown("total"),
                                         "male": r.shown("male"), "female": r.shown("female"),
@@ -128,7 +132,7 @@ async def report(request, datasette):
     return await _page(datasette, request, {
         "mode": "form", "form": form, "fig": fig, "rows": rows, "period": period, "where": where,
         "heading": render.heading(form, fig), "args": args, "links": links, "entry": entry,
-        "forms": forms.FORMS, "money": periods.million, "masked": any(r.masks for r in rows)})
+        "forms": forms.FORMS, "money": periods.million, "masked": any(r.masks for r in rows), "folded": folded})
 
 
 def _download(body: bytes, name: str, fmt: str) -> Response:

@@ -33,7 +33,8 @@ MATRIX = {
     "/btxh/audit_log": ["403", "403", "own", "own", "403", "200"],
     "/btxh/users": ["403", "403", "403", "403", "403", "200"],
     "/btxh/sql_log": ["403", "403", "403", "403", "403", "200"],
-    # the door has no account or log table, even for the admin (who reads them on /btxh)
+    # the door reads only its views and reference tables, whoever asks (ADR 008): the admin
+    # reads sql_log and users in /btxh
     "/phan_tich/sql_log": ["403", "403", "403", "403", "403", "403"],
     "/phan_tich/users.json": ["403", "403", "403", "403", "403", "403"],
     "/btxh/user_credentials": ["403", "403", "403", "403", "403", "403"],

@@ -449,13 +449,22 @@ def test_commune_officer_sees_only_their_commune(province_ds):
     assert {r["commune_code"] for r in get(ds, "/btxh/report_cells.json?_shape=array&_size=max", ck).json()} == {a}
 
 
+FOLDING_ROWS = {"Trẻ em dưới 16 tuổi không có nguồn nuôi dưỡng", "Trong đó: dưới 4 tuổi",
+                "Người đơn thân nghèo đang nuôi con"}
+
+
 def test_province_staff_see_their_province_only(province_ds):
     ds = province_ds["ds"]
     own = get(ds, "/-/btxh/bao-cao/10a.json?period=2026-11", province_ds["cookies"]["s_tinh"]).json()
     everything = get(ds, "/-/btxh/bao-cao/10a.json?period=2026-11&province=08", province_ds["cookies"]["s_qt"]).json()
     assert len(own["rows"]) == len(everything["rows"])
-    for mine, exact in zip(own["rows"], everything["rows"]):  # equal but where HIV cells are hidden
-        assert mine == exact or isinstance(mine["total"], str), mine["label"]
+    for mine, exact in zip(own["rows"], everything["rows"]):
+        # equal but where HIV cells are hidden, or K3/K8 people are folded into K1's and K4's
+        # rows (ADR 013, "Across surfaces"): those count more people, the sums the same
+        assert (mine == exact or isinstance(mine["total"], str)
+                or (mine["label"] in FOLDING_ROWS and mine["total"] > exact["total"])), mine["label"]
+        if mine["stt"] == "I" or mine["label"] == "TỔNG CỘNG":
+            assert mine["total"] == exact["total"], mine["label"]
     other = get(ds, "/-/btxh/bao-cao/10a.json?period=2026-11&province=08", province_ds["cookies"]["s_tinh_khac"])
     assert other.status_code == 400
     theirs = get(ds, "/-/btxh/bao-cao/10a.json?period=2026-11", province_ds["cookies"]["s_tinh_khac"]).json()

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from ..disclosure import FOLDED_LEAF_SQL
 from ..scoping import Scope
 from . import forms
 from .periods import Period, ReportError, million, scaled
@@ -128,8 +129,11 @@ def _check_summaries(db, period: Period) -> None:
                           "rồi xem lại. Báo cáo không hiển thị số liệu thiếu.")
 
 
-def figures(db, period: Period, where: Where) -> Figures:
+def figures(db, period: Period, where: Where, fold: bool = False) -> Figures:
+    """The figures of ``where`` over ``period``; ``fold``: K3/K8 people counted in the leaves
+    btxh.disclosure.fold_leaf moves them to (for readers who may not know HIV status)."""
     _check_summaries(db, period)
+    leaf = FOLDED_LEAF_SQL if fold else "c.leaf"
     clause, params = where.cells_sql()
     head = _BEST.format(where=clause)
     args = [period.first, period.last, *params]
@@ -139,7 +143,7 @@ def figures(db, period: Period, where: Where) -> Figures:
     snapshot = max((r["month"] for r in runs), default=None)
     out = Figures(period, where, snapshot, runs)
     for leaf, sex, month, persons, regular, arrears, recovery, funeral in db.execute(
-            head + "SELECT c.leaf, c.sex, c.month, sum(c.persons), sum(c.regular), sum(c.arrears),"
+            head + f"SELECT {leaf}, c.sex, c.month, sum(c.persons), sum(c.regular), sum(c.arrears),"
             " sum(c.recovery), sum(c.funeral) FROM best b JOIN report_cells c"
             " ON c.run_id = b.run_id AND c.commune_code = b.commune_code AND c.month = b.month"
             " WHERE b.rn = 1 GROUP BY 1, 2, 3", args):
@@ -156,6 +160,20 @@ def figures(db, period: Period, where: Where) -> Figures:
                 f" WHERE period = ? AND {clause} GROUP BY leaf", [period.code, *params]):
             out.inputs[leaf] = [v or 0 for v in values]
     return out
+
+
+def hiv_counts(db, period: Period, where: Where) -> list[tuple]:
+    """(province, month, K3, K3 aged 4-16, K8) people of the counted runs of ``where`` in every
+    month of ``period``: btxh.reports.protect shows money that folds them in only where none is 1-4."""
+    clause, params = where.cells_sql()
+    return db.execute(
+        _BEST.format(where=clause) + "SELECT co.province_code, c.month,"
+        " coalesce(sum(CASE WHEN c.category = 'K3' THEN c.persons END), 0),"
+        " coalesce(sum(CASE WHEN c.category = 'K3' AND c.leaf = 'I.3.2' THEN c.persons END), 0),"
+        " coalesce(sum(CASE WHEN c.category = 'K8' THEN c.persons END), 0)"
+        " FROM best b JOIN report_cells c ON c.run_id = b.run_id AND c.commune_code = b.commune_code"
+        " AND c.month = b.month JOIN communes co ON co.code = c.commune_code"
+        " WHERE b.rn = 1 AND c.leaf <> 'IV' GROUP BY 1, 2", [period.first, period.last, *params]).fetchall()
 
 
 def figures_by_province(db, period: Period, leaves) -> dict[str, Figures]:

@@ -13,7 +13,7 @@ import sqlite3
 
 import pytest
 
-from btxh import door, public
+from btxh import disclosure, door, public
 from sec_door_site import build
 
 QUERIES = ("bieu_mau_10", "so_doi_tuong_theo_thang", "tang_giam_doi_tuong", "truy_linh_mai_tang",
@@ -131,15 +131,15 @@ def test_differencing_door_counts_against_public_counts_reveals_no_hiv_count(sit
     for source, rows in offered.items():
         for row in rows:
             assert row.get("dien") not in ("K1", "K4"), (source, row)  # only «K1+K3», «K4+K8»
-    # the commune groups are the public rule itself (btxh.public.suppress) on the paid counts
+    # the commune groups (btxh.disclosure.COMMUNE_GROUPS) under the public rule (suppress)
     db = truth(site)
     paid: dict[tuple, dict] = {}
     for r in db.execute("SELECT c.month, c.commune_code, c.category, sum(c.persons) AS n FROM report_cells c"
                         " JOIN (SELECT month, commune_code, run_id FROM door_runs) b"
                         " ON b.run_id = c.run_id AND b.commune_code = c.commune_code AND b.month = c.month"
                         " WHERE c.leaf LIKE 'I.%' GROUP BY 1, 2, 3"):
-        counts = paid.setdefault((r["month"], r["commune_code"]), {k: 0 for k, _, _ in public.CATEGORY_GROUPS})
-        counts[public.GROUP_OF.get(r["category"], "khac")] += r["n"]
+        counts = paid.setdefault((r["month"], r["commune_code"]), {k: 0 for k, _ in disclosure.COMMUNE_GROUPS})
+        counts[disclosure.commune_group(r["category"])] += r["n"]
     shown = {}
     for row in offered["door_commune_groups"]:
         shown.setdefault((row["month"], row["commune_code"]), {})[row["nhom"]] = row["persons"]

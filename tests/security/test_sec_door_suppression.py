@@ -1,7 +1,7 @@
 """The door's SQL small-cell rules held to the Python ones (differential, random counts).
 
 Attack: a commune whose «khác» group holds 1–4 people, only K8, next to groups the public
-page shows — the door's commune groups must hide exactly what btxh.public.suppress hides,
+page shows — the door's commune groups must hide exactly what btxh.disclosure.suppress hides,
 and the door's money must never let the number of K3/K8 people of a province-month be solved
 when it is 1–4.
 """
@@ -11,11 +11,18 @@ import sqlite3
 
 import pytest
 
-from btxh import door, public
+from btxh import disclosure, door
 
 GROUP_CATEGORY = {"tre_em_hoc_sinh": ("K1", "I.1.b"), "cao_tuoi": ("K5a", "I.5.1"),
                   "khuyet_tat": ("K6", "I.6.2.b"), "khac": ("K4", "I.4")}
 HIV = {"tre_em_hoc_sinh": ("K3", "I.3.2"), "khac": ("K8", "I.3.3")}
+
+
+def test_planted_categories_are_in_the_groups_the_door_is_held_to():
+    for group, (category, _) in GROUP_CATEGORY.items():
+        assert disclosure.commune_group(category) == group
+    for group, (category, _) in HIV.items():
+        assert disclosure.commune_group(category) == group
 
 
 def _fill(db, rng, communes):
@@ -51,7 +58,7 @@ def test_commune_group_of_only_k8_under_5_is_hidden_exactly_as_on_the_public_pag
         if not any(counts.values()):
             assert code not in got
             continue
-        rule = {k: int(v) if v.isdigit() else None for k, v in public.suppress(counts).items()}
+        rule = {k: int(v) if v.isdigit() else None for k, v in disclosure.suppress(counts).items()}
         assert got[code] == rule, (code, counts)
     # money: a province-month's allowance total only where its K3 and K8 numbers are 0 or ≥ 5
     for province, regular in conn.execute("SELECT province_code, regular FROM door_province_money"
