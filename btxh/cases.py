@@ -21,6 +21,7 @@ from sqlite_utils import Database
 
 from . import clock, store
 from .access import role_of
+from .scoping import CCCD_ELSEWHERE, may_see_commune
 from .rules.dates import (PartialDate, age_on, birthday_month, month_of, month_str, month_vn,
                           parse_month)
 
@@ -214,8 +215,11 @@ def new_application(db: Database, actor: dict, form: dict) -> int:
         if cccd:
             warnings = check_cccd(p, cccd, birth, sex)
             if not any(f == "cccd" for f, _ in p.items):
-                other = _row(db, "SELECT id, full_name FROM persons WHERE cccd = ?", [cccd])
-                if other:
+                other = _row(db, "SELECT p.id, p.full_name, p.commune_code, c.province_code FROM persons p"
+                                 " JOIN communes c ON c.code = p.commune_code WHERE p.cccd = ?", [cccd])
+                if other and not may_see_commune(actor, other["commune_code"], other["province_code"]):
+                    p.add("cccd", CCCD_ELSEWHERE)
+                elif other:
                     p.add("cccd", f"đã có người «{other['full_name']}» (mã {other['id']}) mang số này; "
                                   "nhập mã người đó thay vì tạo mới")
         village = None
