@@ -146,12 +146,15 @@ def check_cccd(problems: _Problems, text: str, birth: PartialDate | None, sex: s
     return warnings
 
 
-def _may_write(problems: _Problems, actor: dict | None, commune_code: str) -> None:
+def _may_write(problems: _Problems, actor: dict | None, commune_code: str) -> bool:
     role = role_of(actor)
     if role not in WRITER_ROLES:
         problems.add("actor", "chỉ cán bộ xã và quản trị hệ thống được ghi hồ sơ")
     elif role == "can_bo_xa" and commune_code not in (actor.get("communes") or ()):
         problems.add("commune_code", f"tài khoản của bạn không được giao xã «{commune_code}»")
+    else:
+        return True
+    return False
 
 
 _row = store.row
@@ -185,7 +188,8 @@ def new_application(db: Database, actor: dict, form: dict) -> int:
         p.add("commune_code", f"mã xã «{commune_code}» không có trong danh mục")
     elif submitted and not _active(commune, submitted):
         p.add("commune_code", f"{commune['name']} không còn hiệu lực vào ngày {_vn(submitted)}")
-    _may_write(p, actor, commune_code)
+    if not _may_write(p, actor, commune_code):
+        p.raise_if_any()  # before any person is read: nothing about another commune's people (ADR 007)
     category = _row(db, "SELECT * FROM categories WHERE code = ? AND program = 'TCXH'", [category_code])
     if category is None:
         p.add("category", f"«{category_code}» không phải diện trợ cấp xã hội hằng tháng (K1–K8)")

@@ -97,3 +97,26 @@ def test_import_with_another_communes_cccd_does_not_name_its_holder_or_commune(s
                          site["person_id"])
     assert leaked == []
     assert "đã có trong sổ" in page.text  # the CCCD is still refused
+
+
+def _errors(html: str) -> list[str]:
+    return [re.sub(r"<[^>]+>|\s+", " ", m).strip()
+            for m in re.findall(r'class="btxh-field-error"[^>]*>(.*?)</', html, re.S)]
+
+
+def test_new_case_naming_another_communes_person_id_tells_nothing_about_that_person(site):
+    """Officer of B files a case «in A» for person id N: the refusal must read the same whether N
+    is A's person or nobody — before, it went on to check N and told their age («người 37 tuổi…
+    không thuộc diện K1»; bisect the filing date for the birthday), death, or commune."""
+    ds, cookies = site["ds"], site["cookies"]["rtb_xa_b"]
+
+    def refusal(person_id):
+        page = asyncio.run(_post(ds, cookies, "/-/btxh/ho-so/moi", {
+            "commune_code": A, "category": "K1", "submitted_date": "01/09/2026",
+            "person_id": str(person_id)}))
+        assert page.status_code == 400
+        return _errors(page.text)
+
+    theirs, nobody = refusal(site["person_id"]), refusal(999_999)
+    assert not any("tuổi" in e for e in theirs), theirs
+    assert theirs == nobody
