@@ -105,8 +105,8 @@ def _load(db, app_id, signed):
     if app is None:
         return None
     person = db.execute("SELECT p.id, p.full_name, p.sex, p.birth_date, p.cccd, v.name FROM persons p"
-                        " LEFT JOIN villages v ON v.id = p.village_id WHERE p.id = ?",
-                        [app["person_id"]]).fetchone()
+                        " LEFT JOIN villages v ON v.id = p.village_id AND v.commune_code = ? WHERE p.id = ?",
+                        [app["commune_code"], app["person_id"]]).fetchone()  # not a new commune's village
     app["person"] = dict(zip(("id", "full_name", "sex", "birth_date", "cccd", "village"), person))
     app["facts_dict"] = json.loads(app["facts"] or "{}")
     app["category_label"] = db.execute("SELECT label FROM categories WHERE code = ?",
