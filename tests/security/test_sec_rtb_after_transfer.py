@@ -2,9 +2,9 @@
 the person, who is now B's (issue 11 red-team pass; ADR 014 «After the move»).
 
 A K8 person of commune A is granted, then moved to commune B, which puts them in one of its
-villages. Commune A's officer still opens the old case file and reprints the old grant decision
-(both are A's records) — and before the fix both printed where the person lives now (B's
-village; on the decision, as if it were in commune A).
+villages. Commune A's officer still opens the old case file, reprints the old grant decision and
+the payment list of the last month A paid (all A's records) — and before the fix each printed
+where the person lives now (B's village; on the decision, as if it were in commune A).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import pytest
 
 from conftest import PASSWORD, login_all, start_datasette
 from btxh import cases, store, transfers, users
+from btxh.payroll import run as payroll
 
 A, B = "00004", "00008"  # Phường Ba Đình, Phường Ngọc Hà (Hà Nội)
 NEW_HOME = "Tổ 9 Nơi Ở Mới"
@@ -43,6 +44,7 @@ def site(tmp_path_factory, reference_db_path):
         grant = cases.grant(db, OFFICER, app_id, "12/QĐ-UBND", "10/09/2025", "Trần Văn Bình",
                             "Chủ tịch UBND phường", "09/2025")
         person_id = db.execute("SELECT person_id FROM decisions WHERE id = ?", [grant]).fetchone()[0]
+        payroll.run(db, "2025-12")  # the old commune's last month, reprinted after the move
         tid = transfers.send(db, OFFICER, person_id, B, "23/QĐ-UBND", "10/12/2025", "Trần Văn Bình",
                              "Chủ tịch UBND phường", "01/2026", "Chuyển nơi cư trú")
         transfers.accept(db, OFFICER_B, tid, "7/QĐ-UBND", "15/12/2025", "Phạm Thị Cúc",
@@ -71,4 +73,10 @@ def test_old_commune_reopening_a_moved_persons_case_file_does_not_learn_their_ne
 def test_old_commune_reprinting_a_moved_persons_decision_does_not_learn_their_new_village(site):
     page = _get(site, f"/-/btxh/quyet-dinh/{site['grant']}")
     assert page.status_code == 200 and "NGUYỄN VĂN AN" in page.text
+    assert NEW_HOME not in page.text
+
+
+def test_old_commune_reprinting_its_payment_list_of_before_the_move_does_not_learn_the_new_village(site):
+    page = _get(site, f"/-/btxh/chi-tra/{A}/2025-12")
+    assert page.status_code == 200 and "Nguyễn Văn An" in page.text
     assert NEW_HOME not in page.text
