@@ -21,6 +21,7 @@ from sqlite_utils import Database
 
 from . import clock, store
 from .access import role_of
+from .scoping import CCCD_ELSEWHERE, may_see_commune
 from .rules.dates import (PartialDate, age_on, birthday_month, month_of, month_str, month_vn,
                           parse_month)
 
@@ -145,12 +146,15 @@ def check_cccd(problems: _Problems, text: str, birth: PartialDate | None, sex: s
     return warnings
 
 
-def _may_write(problems: _Problems, actor: dict | None, commune_code: str) -> None:
+def _may_write(problems: _Problems, actor: dict | None, commune_code: str) -> bool:
     role = role_of(actor)
     if role not in WRITER_ROLES:
         problems.add("actor", "chỉ cán bộ xã và quản trị hệ thống được ghi hồ sơ")
     elif role == "can_bo_xa" and commune_code not in (actor.get("communes") or ()):
         problems.add("commune_code", f"tài khoản của bạn không được giao xã «{commune_code}»")
+    else:
+        return True
+    return False
 
 
 _row = store.row
@@ -184,7 +188,8 @@ def new_application(db: Database, actor: dict, form: dict) -> int:
         p.add("commune_code", f"mã xã «{commune_code}» không có trong danh mục")
     elif submitted and not _active(commune, submitted):
         p.add("commune_code", f"{commune['name']} không còn hiệu lực vào ngày {_vn(submitted)}")
-    _may_write(p, actor, commune_code)
+    if not _may_write(p, actor, commune_code):
+        p.raise_if_any()  # before any person is read: nothing about another commune's people (ADR 007)
     category = _row(db, "SELECT * FROM categories WHERE code = ? AND program = 'TCXH'", [category_code])
     if category is None:
         p.add("category", f"«{category_code}» không phải diện trợ cấp xã hội hằng tháng (K1–K8)")
@@ -214,8 +219,11 @@ def new_application(db: Database, actor: dict, form: dict) -> int:
         if cccd:
             warnings = check_cccd(p, cccd, birth, sex)
             if not any(f == "cccd" for f, _ in p.items):
-                other = _row(db, "SELECT id, full_name FROM persons WHERE cccd = ?", [cccd])
-                if other:
+                other = _row(db, "SELECT p.id, p.full_name, p.commune_code, c.province_code FROM persons p"
+                                 " JOIN communes c ON c.code = p.commune_code WHERE p.cccd = ?", [cccd])
+                if other and not may_see_commune(actor, other["commune_code"], other["province_code"]):
+                    p.add("cccd", CCCD_ELSEWHERE)
+                elif other:
                     p.add("cccd", f"đã có người «{other['full_name']}» (mã {other['id']}) mang số này; "
                                   "nhập mã người đó thay vì tạo mới")
         village = None

@@ -220,7 +220,10 @@ def _amount(db: Database, person_id: int, month: str):
 
 
 def _address(db: Database, person: dict, d: dict, commune: dict) -> str:
-    village = person["village_id"] and _one(db, "SELECT name FROM villages WHERE id = ?", [person["village_id"]])
+    # the village only while it is in the decision's commune: after a move the person lives in
+    # another commune's village, which the old commune may not learn (ADR 014)
+    village = person["village_id"] and _one(db, "SELECT name FROM villages WHERE id = ? AND commune_code = ?",
+                                            [person["village_id"], d["commune_code"]])
     parts = [village["name"]] if village else []
     legacy = d["legacy_commune_code"] and d["signed_date"] < COMMUNE_ERA and _one(
         db, "SELECT lc.name, ld.name AS district, lp.name AS province FROM legacy_communes lc"

@@ -287,7 +287,7 @@ def build(db: Database, commune_code: str, month: str) -> PaymentList:
     lines = db.query(
         "SELECT l.kind, l.program, l.month, l.due, l.person_id, p.full_name,"
         " p.birth_year, v.name AS village FROM ledger l JOIN persons p ON p.id = l.person_id"
-        " LEFT JOIN villages v ON v.id = p.village_id"
+        " LEFT JOIN villages v ON v.id = p.village_id AND v.commune_code = l.commune_code"  # not a later commune's
         " WHERE l.run_id = ? AND l.commune_code = ? ORDER BY l.person_id, l.id",
         [run["id"], commune_code])
     programs = dict(db.execute("SELECT code, label FROM programs").fetchall())

@@ -66,6 +66,13 @@ def may_see_commune(actor: dict | None, commune_code: str, province_code: str | 
     return scope_of(actor).includes(commune_code, province_code)
 
 
+# What a writer is told when a CCCD they enter is already held by someone outside their
+# communes: that it is taken (it is unique), never whose it is — a name, birth date, person id
+# or commune would answer "who holds this CCCD, where" for people they may not see (ADR 007).
+CCCD_ELSEWHERE = ("số CCCD này đã có trong sổ, của một người ở xã ngoài phạm vi của bạn: kiểm tra lại"
+                  " số; nếu đúng người, xã đang quản lý làm thủ tục chuyển nơi cư trú sang xã bạn")
+
+
 # Registry tables with a commune_code column: a scoped actor sees only their communes' rows
 SCOPED_TABLES = frozenset({
     "persons", "memberships", "membership_children", "households", "household_poverty",

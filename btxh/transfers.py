@@ -29,7 +29,7 @@ import datetime as dt
 from sqlite_utils import Database
 
 from . import clock, store
-from .access import role_of
+from .access import may_know_hiv, role_of
 from .cases import (CaseError, _active, _add_decision, _decision_row, _may_write, _month,
                     _number_free, _Problems, _signed, _vn, membership_state)
 from .rules.dates import month_str, month_vn, parse_month
@@ -52,6 +52,15 @@ def _holds(actor: dict | None, commune_code: str) -> bool:
 def may_receive(actor: dict | None, transfer: dict) -> bool:
     """Accept or refuse: an officer of the destination commune, or the administrator."""
     return _holds(actor, transfer["to_commune"])
+
+
+def shows_categories(actor: dict | None, transfer: dict) -> bool:
+    """Whether the transfer page may show the categories it carries (K3/K8 are HIV status): to
+    who may know it for the source commune, always; for the destination, only while the file
+    waits for it or once it accepted — a refused or withdrawn person never became theirs
+    (``access.may_know_hiv``; docs/decisions/014-transfers.md)."""
+    return may_know_hiv(actor, [transfer["from_commune"]]) or (
+        transfer["status"] in ("cho_tiep_nhan", "da_tiep_nhan") and may_know_hiv(actor, [transfer["to_commune"]]))
 
 
 def may_cancel(actor: dict | None, transfer: dict) -> bool:

@@ -18,7 +18,7 @@ from datasette import hookimpl
 from datasette.utils.asgi import Response
 
 from btxh import cases, clock, glue, scoping, store, transfers
-from btxh.access import may_know_hiv, role_of
+from btxh.access import role_of
 from btxh.rules.dates import month_vn, parse_month
 
 READERS = ("can_bo_xa", "tinh", "quan_tri")
@@ -105,8 +105,8 @@ def _load(db, app_id, signed):
     if app is None:
         return None
     person = db.execute("SELECT p.id, p.full_name, p.sex, p.birth_date, p.cccd, v.name FROM persons p"
-                        " LEFT JOIN villages v ON v.id = p.village_id WHERE p.id = ?",
-                        [app["person_id"]]).fetchone()
+                        " LEFT JOIN villages v ON v.id = p.village_id AND v.commune_code = ? WHERE p.id = ?",
+                        [app["commune_code"], app["person_id"]]).fetchone()  # not a new commune's village
     app["person"] = dict(zip(("id", "full_name", "sex", "birth_date", "cccd", "village"), person))
     app["facts_dict"] = json.loads(app["facts"] or "{}")
     app["category_label"] = db.execute("SELECT label FROM categories WHERE code = ?",
@@ -368,7 +368,7 @@ async def _transfer_page(request, datasette, transfer_id, errors=None, action=No
             "form": form or {"signer_title": "Chủ tịch UBND xã", "signed_date": clock.today().strftime("%d/%m/%Y")},
             "can_receive": pending and transfers.may_receive(actor, t),
             "can_cancel": pending and transfers.may_cancel(actor, t),
-            "show_categories": may_know_hiv(actor, [t["from_commune"]]) or may_know_hiv(actor, [t["to_commune"]])},
+            "show_categories": transfers.shows_categories(actor, t)},
         request=request), status=status)
 
 

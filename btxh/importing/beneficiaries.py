@@ -23,6 +23,7 @@ from sqlite_utils import Database
 from .. import clock
 from ..cases import LEGAL_BASIS_HUYEN, LEGAL_BASIS_XA
 from ..rules.dates import PartialDate, month_of, month_str
+from ..scoping import CCCD_ELSEWHERE
 from . import Outcome, sha256
 from .cells import cccd_sex, fold, full_date, id_number, money, partial_date, text
 from .common import (Transaction, audit_rows, big_cache, check_legacy, gc_paused, problem_at, record_batch,
@@ -285,7 +286,7 @@ def _plan(db, data, filename, *, commune, scope, progress, book) -> Outcome:
         outcome.problems.append(_problem(book.filename, None, None, "không có dòng dữ liệu nào dưới dòng tiêu đề"))
     if outcome.problems:
         return outcome
-    _match(db, book, rows, outcome)
+    _match(db, book, rows, outcome, ctx)
     return outcome
 
 
@@ -355,7 +356,13 @@ def _existing(db, rows):
     return persons
 
 
-def _match(db, book, rows, outcome) -> None:
+def _visible(person, ctx) -> bool:
+    """Whether the importer may see a registry person (their commune is in the importer's scope;
+    no scope — the CLI — sees everyone). Only then may a message say who they are (ADR 007)."""
+    return ctx.scope is None or ctx.scope.includes(person[6], ctx.units.communes.get(person[6], ("", None))[1])
+
+
+def _match(db, book, rows, outcome, ctx) -> None:
     """Decide, row by row, what the registry gains; problems for conflicts with it."""
     persons = _existing(db, rows)
     by_cccd = {p[4]: p for p in persons.values() if p[4]}
@@ -389,6 +396,9 @@ def _match(db, book, rows, outcome) -> None:
             if vkey not in villages and vkey not in new_villages:
                 new_villages[vkey] = (kind, vname)
         person = by_cccd.get(f["cccd"]) if f["cccd"] else None
+        if person is not None and not _visible(person, ctx):
+            conflict("cccd", CCCD_ELSEWHERE)
+            continue
         if person is None:
             same = by_nb.get((f["name_key"], f["birth_s"], f["commune"]), [])
             if len(same) > 1:
