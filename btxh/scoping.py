@@ -66,6 +66,21 @@ def may_see_commune(actor: dict | None, commune_code: str, province_code: str | 
     return scope_of(actor).includes(commune_code, province_code)
 
 
+# SQLite's largest integer: a larger id in a URL names no row
+MAX_ROW_ID = 2**63 - 1
+
+
+def row_refusal(actor: dict | None, where: tuple[str, str | None] | None) -> int | None:
+    """None when ``actor`` may see a row whose (commune, province) is ``where``; else the status
+    to answer. ``where`` None means no such row: 404 only for whoever sees every commune (it
+    tells them nothing), else 403 — the same page as another commune's row, so our pages'
+    ids are no oracle of what exists elsewhere (docs/decisions/007-commune-scoping.md)."""
+    scope = scope_of(actor)
+    if where is None:
+        return 404 if scope.everything else 403
+    return None if scope.includes(*where) else 403
+
+
 # Registry tables with a commune_code column: a scoped actor sees only their communes' rows
 SCOPED_TABLES = frozenset({
     "persons", "memberships", "membership_children", "households", "household_poverty",

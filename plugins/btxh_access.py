@@ -237,12 +237,14 @@ def forbidden(datasette, request, message):
     return inner
 
 
-@hookimpl
+@hookimpl(trylast=True)
 def asgi_wrapper(datasette):
     """The allowlist in front of Datasette (docs/decisions/004-access.md, 007): a request
     reaches Datasette only through a known URL shape with known parameters for its role;
     anything else gets a Vietnamese 403 (400 for a file sent to a form that takes none).
-    Also drops any Authorization header, so Basic auth never acts for a user."""
+    Also drops any Authorization header, so Basic auth never acts for a user.
+    trylast: Datasette wraps in hook order, so this wrapper is the outermost and its security
+    headers reach every response, the session layer's CSRF refusals included."""
 
     def wrap(app):
         async def btxh_guard(scope, receive, send):

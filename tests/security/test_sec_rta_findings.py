@@ -1,0 +1,141 @@
+"""Red team pass A (access, scoping, sessions, CSRF) on the merged issue-11 work.
+
+Each test performs an attack that worked on the merge, then checks that it no longer does.
+"""
+
+import asyncio
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from btxh import store, users
+from conftest import PASSWORD, case_site
+
+_CSRF = re.compile(r'name="csrftoken" value="([^"]+)"')
+_SECURITY_HEADERS = ("content-security-policy", "x-frame-options", "x-content-type-options",
+                     "referrer-policy")
+
+
+# ---- ids of another commune's rows on our own pages -------------------------------------
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory, demo_db_path):
+    return case_site(tmp_path_factory.mktemp("rta"), demo_db_path, "rta")
+
+
+def _get(site, user, path):
+    return asyncio.run(site["ds"].client.get(path, cookies=site["cookies"][user]))
+
+
+def test_commune_officer_cannot_tell_another_communes_ids_from_missing_ones(site):
+    """An officer of another commune walked the ids of /-/btxh/ho-so/<id>, /-/btxh/doi-tuong/<id>
+    and /-/btxh/quyet-dinh/<id>: another commune's row gave 403, a missing id 404 (and an id past
+    SQLite's integers a 500 quoting Python), so the ids told which cases and people exist."""
+    db = store.open_db(site["path"], create=False)
+    person = db.execute("SELECT person_id FROM applications WHERE id = ?", [site["app"]]).fetchone()[0]
+    decision = db.execute("SELECT id FROM decisions WHERE commune_code = ? LIMIT 1",
+                          [site["commune"]]).fetchone()[0]
+    db.conn.close()
+    for route, existing in (("ho-so", site["app"]), ("doi-tuong", person), ("quyet-dinh", decision)):
+        answers = [_get(site, "rta_xa_khac", f"/-/btxh/{route}/{key}")
+                   for key in (existing, 987654321, 99999999999999999999)]
+        assert [a.status_code for a in answers] == [403, 403, 403], route
+        assert len({a.text for a in answers}) == 1, route
+        # the officer of the row's commune still reads it; the administrator still gets a 404
+        assert _get(site, "rta_xa", f"/-/btxh/{route}/{existing}").status_code == 200
+        assert _get(site, "rta_qt", f"/-/btxh/{route}/987654321").status_code == 404
+    for action in (f"ho-so/{site['app']}/niem-yet", "ho-so/987654321/niem-yet",
+                   f"doi-tuong/{person}/tam-dung", "doi-tuong/987654321/tam-dung",
+                   "doi-tuong/99999999999999999999/tam-dung"):
+        response = asyncio.run(_post_as(site, "rta_xa_khac", f"/-/btxh/{action}"))
+        assert response.status_code == 403, action
+
+
+async def _post_as(site, user, path):
+    """A POST from the user's own browser, with the CSRF token of their own session."""
+    client = site["ds"].client
+    page = await client.get("/-/btxh/ho-so/moi", cookies=site["cookies"][user])
+    token = _CSRF.search(page.text).group(1)
+    return await client.post(path, data={"csrftoken": token}, cookies=site["cookies"][user])
+
+
+# ---- refusals made by the session layer ---------------------------------------------------
+
+def test_csrf_refusals_carry_the_security_headers(site):
+    """A POST with no CSRF cookie (anonymous) or a wrong token (logged in) was refused by the
+    session layer with a page that had no Content-Security-Policy, X-Frame-Options or nosniff:
+    the one HTML response a cross-site attacker can make us send could be framed."""
+    client = site["ds"].client
+
+    async def attacks():
+        anonymous = await client.post("/-/login", data={"username": "x", "password": "y"})
+        forged = await client.post("/-/logout", data={"csrftoken": "forged"},
+                                   cookies=site["cookies"]["rta_xa"])
+        return anonymous, forged
+
+    for response in asyncio.run(attacks()):
+        assert response.status_code == 403
+        missing = [h for h in _SECURITY_HEADERS if h not in response.headers]
+        assert not missing, missing
+
+
+# ---- the login throttle behind a local reverse proxy -------------------------------------
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def served(tmp_path, demo_db_path):
+    """`btxh serve` itself (uvicorn), as deployed, without BTXH_TRUSTED_PROXY."""
+    path = tmp_path / "btxh.db"
+    shutil.copy(demo_db_path, path)
+    db = store.open_db(path)
+    commune = db.execute("SELECT commune_code FROM persons LIMIT 1").fetchone()[0]
+    users.add_user(db, username="rta_proxy", role="can_bo_xa", password=PASSWORD, communes=[commune])
+    db.conn.close()
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("BTXH_TRUSTED_PROXY", "FORWARDED_ALLOW_IPS")}
+    env["BTXH_SECRET"] = "rta-secret"
+    btxh = Path(sys.executable).with_name("btxh")
+    process = subprocess.Popen([str(btxh), "serve", str(path), "--port", str(port)], env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(120):
+            try:
+                httpx.get(base + "/-/login", timeout=2)
+                break
+            except httpx.TransportError:
+                time.sleep(0.25)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def test_forwarded_for_through_a_local_proxy_does_not_reset_the_login_throttle(served):
+    """Behind a reverse proxy on the same host that passes the client's headers on (no
+    BTXH_TRUSTED_PROXY: the operator trusts none), an attacker sent a new X-Forwarded-For with
+    every guess: uvicorn believed it for peers at 127.0.0.1, so every guess counted for a new
+    address and the throttle never started."""
+    statuses = []
+    with httpx.Client(base_url=served) as client:
+        for i in range(8):
+            headers = {"x-forwarded-for": f"198.51.100.{i}"}
+            token = _CSRF.search(client.get("/-/login", headers=headers).text).group(1)
+            response = client.post("/-/login", headers=headers, data={
+                "username": "rta_proxy", "password": f"doan-sai-{i}", "csrftoken": token})
+            statuses.append(response.status_code)
+    assert statuses[:5] == [401] * 5
+    assert statuses[5:] == [429] * 3
