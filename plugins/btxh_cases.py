@@ -66,7 +66,9 @@ def _choices(db, actor, commune_code):
     communes = [dict(zip(("code", "name"), r)) for r in db.execute(
         f"SELECT code, name FROM communes WHERE code IN ({','.join('?' * len(codes))}) ORDER BY name",
         codes)] if codes else []
-    chosen = commune_code or (communes[0]["code"] if communes else "")
+    # only an offered commune's villages: ?xa= of another commune showed its villages (red team A)
+    chosen = commune_code if commune_code in {c["code"] for c in communes} else (
+        communes[0]["code"] if communes else "")
     villages = [dict(zip(("id", "name"), r)) for r in db.execute(
         "SELECT id, kind || ' ' || name FROM villages WHERE commune_code = ? AND valid_to IS NULL"
         " ORDER BY name", [chosen])]

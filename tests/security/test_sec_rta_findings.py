@@ -59,6 +59,20 @@ def test_commune_officer_cannot_tell_another_communes_ids_from_missing_ones(site
         assert response.status_code == 403, action
 
 
+def test_new_case_form_with_another_communes_code_does_not_list_its_villages(site):
+    """/-/btxh/ho-so/moi?xa=<another commune> listed that commune's villages (a scoped table)
+    to a commune officer; /btxh/villages.json?commune_code=… gives them nothing."""
+    db = store.open_db(site["path"], create=False)
+    villages = [r[0] for r in db.execute("SELECT name FROM villages WHERE commune_code = ?",
+                                         [site["commune"]])]
+    db.conn.close()
+    page = _get(site, "rta_xa_khac", f"/-/btxh/ho-so/moi?xa={site['commune']}")
+    assert page.status_code == 200
+    assert [name for name in villages if f"{name}<" in page.text] == []
+    own = _get(site, "rta_xa", f"/-/btxh/ho-so/moi?xa={site['commune']}")
+    assert any(f"{name}<" in own.text for name in villages)
+
+
 async def _post_as(site, user, path):
     """A POST from the user's own browser, with the CSRF token of their own session."""
     client = site["ds"].client
