@@ -228,6 +228,15 @@ async def _allowed_scope(datasette, actor, scope, path):
 
 
 @hookimpl
+def extra_template_vars(view_name, request):
+    """A row page's "links from other tables" count rows outside the actor's scope (every
+    commune's persons, a category's memberships): only those who may see them get the list."""
+    if view_name == "row" and not access.may_count_references(request.actor if request else None):
+        return {"foreign_key_tables": []}
+    return {}
+
+
+@hookimpl
 def forbidden(datasette, request, message):
     async def inner():
         return Response.html(await datasette.render_template(

@@ -73,6 +73,19 @@ def test_new_case_form_with_another_communes_code_does_not_list_its_villages(sit
     assert any(f"{name}<" in own.text for name in villages)
 
 
+def test_row_page_of_a_category_or_commune_does_not_count_rows_outside_the_scope(site):
+    """A reference table's row page listed "links from other tables" with unscoped counts:
+    /btxh/categories/K8 gave province staff the number of K8 (HIV) memberships, and
+    /btxh/communes/<another commune> gave a commune officer its persons, memberships, decisions
+    and accounts."""
+    for user, path in (("rta_tinh", "/btxh/categories/K8"), ("rta_xa", "/btxh/categories/K8"),
+                       ("rta_xa_khac", f"/btxh/communes/{site['commune']}")):
+        page = _get(site, user, path)
+        assert page.status_code == 200, (user, path)
+        assert "memberships" not in page.text and "Liên kết từ bảng khác" not in page.text, (user, path)
+    assert "Liên kết từ bảng khác" in _get(site, "rta_qt", "/btxh/categories/K8").text
+
+
 async def _post_as(site, user, path):
     """A POST from the user's own browser, with the CSRF token of their own session."""
     client = site["ds"].client
