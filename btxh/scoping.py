@@ -10,6 +10,7 @@ Kept free of Datasette and SQL, like btxh.access: the actor is the dict of
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 
@@ -125,7 +126,7 @@ _FLAG = r"^(1|0|on|off|true|false)$"
 # "column" means a column the role may see. Anything else starting with "_" is refused.
 TABLE_PARAMS = {
     "_size": r"^(max|[1-9]\d{0,3})$",
-    "_next": r"^[A-Za-z0-9_~.,$-]{1,400}$",
+    "_next": r"^[A-Za-z0-9_~.,$+-]{1,400}$",  # tilde-encoded; "+" is a space
     "_sort": "column", "_sort_desc": "column", "_facet": "column", "_nocol": "column",
     "_col": "column", "_sort_by_desc": _FLAG,
     "_facet_size": r"^(max|[1-9]\d{0,2})$",
@@ -235,8 +236,25 @@ def _decide_row(table, info, pk, args, scoped, has_hidden) -> Decision:
 
 
 def _next_fits(info: Table, args) -> bool:
-    """A view pages by offset: Datasette reads its `_next` with int() (a 500 otherwise)."""
-    return not info.is_view or all(re.match(r"^[0-9]{1,9}$", v) for k, v in args if k == "_next")
+    """A view pages by offset: Datasette reads its `_next` with int() (a 500 otherwise). A table
+    pages by its sort value (when sorted) and its key columns, comma-separated: another count
+    of parts made Datasette build broken SQL and quote SQLite's error (red team A)."""
+    if info.is_view:
+        return all(re.match(r"^[0-9]{1,9}$", v) for k, v in args if k == "_next")
+    parts = (len(info.pks) or 1) + any(k in ("_sort", "_sort_desc") and v for k, v in args)
+    return all(v.count(",") + 1 == parts for k, v in args if k == "_next")
+
+
+def _in_value_fits(value: str) -> bool:
+    """Datasette reads an `__in`/`__notin` value starting with `[` as JSON: only a list of plain
+    values binds (anything else was a 500 quoting the JSON parser, red team A)."""
+    if not value.startswith("["):
+        return True
+    try:
+        values = json.loads(value)
+    except ValueError:
+        return False
+    return isinstance(values, list) and all(isinstance(v, (str, int, float)) for v in values)
 
 
 def _canonical_key(info: Table, pk: str) -> bool:
@@ -281,9 +299,11 @@ def _table_args_allowed(args, visible, columns, has_hidden: bool) -> bool:
                 return False
             if rule != "column" and not re.match(rule, value):
                 return False
-    for key, _ in filters:
+    for key, value in filters:
         column, _, op = key.partition("__")
         if column not in visible or (op and op not in FILTER_OPS):
+            return False
+        if op in ("in", "notin") and not _in_value_fits(value):
             return False
     return True
 

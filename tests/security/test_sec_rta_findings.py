@@ -86,6 +86,23 @@ def test_row_page_of_a_category_or_commune_does_not_count_rows_outside_the_scope
     assert "Liên kết từ bảng khác" in _get(site, "rta_qt", "/btxh/categories/K8").text
 
 
+def test_malformed_next_token_or_in_list_gets_no_error_page_quoting_sqlite_or_json(site):
+    """A `_next` with more parts than the sort value and key, or an `__in` list that is broken
+    JSON, reached Datasette: 400 «Invalid SQL near ")"» and a 500 quoting the JSON parser."""
+    for user in ("rta_xa", "rta_tinh"):
+        for path in ("/btxh/persons.json?_sort=birth_date&_next=x,y,z", "/btxh/persons?_next=1,2",
+                     "/btxh/persons.json?id__in=%5B1", '/btxh/persons.json?id__in=[{"a":1}]'):
+            response = _get(site, user, path)
+            assert response.status_code == 403, (user, path, response.text[:200])
+        # the pages Datasette links to still pass: sorted and unsorted, JSON lists too
+        for path in ("/btxh/persons.json?_sort=birth_date&_size=2", "/btxh/persons.json?_size=2",
+                     "/btxh/persons.json?_sort_desc=full_name&_size=2"):
+            first = _get(site, user, path).json()
+            assert first["next_url"], path
+            assert _get(site, user, first["next_url"].split("localhost", 1)[-1]).status_code == 200
+        assert _get(site, user, "/btxh/persons.json?id__in=[1,2]").status_code == 200
+
+
 async def _post_as(site, user, path):
     """A POST from the user's own browser, with the CSRF token of their own session."""
     client = site["ds"].client
