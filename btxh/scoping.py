@@ -182,6 +182,11 @@ class Decision:
 
 REFUSE = Decision(False)
 
+# Datasette's database URLs are read with GET (HEAD): it answers a POST to a table with a 500
+# («You may only POST to a canned query») and others with a bare 405; we have no canned write
+# query and refuse its write API, so other methods get our 403 (red team A)
+DATABASE_METHODS = ("GET", "HEAD")
+
 
 def is_database_path(path: str, databases) -> bool:
     return any(path == f"/{d}" or path.startswith((f"/{d}/", f"/{d}.")) for d in databases)

@@ -223,6 +223,8 @@ async def _allowed_scope(datasette, actor, scope, path):
     if role is None:
         return None
     if scoping.is_database_path(path, [DATABASE, access.ANALYST_DATABASE]):
+        if scope.get("method") not in scoping.DATABASE_METHODS:
+            return None
         return await _database_request(datasette, actor, scope, path)
     return scope if role == "quan_tri" else None
 

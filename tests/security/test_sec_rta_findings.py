@@ -103,10 +103,20 @@ def test_malformed_next_token_or_in_list_gets_no_error_page_quoting_sqlite_or_js
         assert _get(site, user, "/btxh/persons.json?id__in=[1,2]").status_code == 200
 
 
+def test_post_to_a_table_url_gets_our_403_not_a_500(site):
+    """A POST (with the officer's own CSRF token) to /btxh/persons reached Datasette: a 500
+    «You may only POST to a canned query»; to /btxh or a row a bare English 405."""
+    for user in ("rta_xa", "rta_tinh", "rta_qt"):
+        for path in ("/btxh/persons", "/btxh/persons.json", "/btxh", f"/btxh/communes/{site['commune']}"):
+            response = asyncio.run(_post_as(site, user, path))
+            assert response.status_code == 403, (user, path, response.text[:200])
+            assert "Không có quyền truy cập" in response.text
+
+
 async def _post_as(site, user, path):
     """A POST from the user's own browser, with the CSRF token of their own session."""
     client = site["ds"].client
-    page = await client.get("/-/btxh/ho-so/moi", cookies=site["cookies"][user])
+    page = await client.get("/-/btxh/mat-khau", cookies=site["cookies"][user])
     token = _CSRF.search(page.text).group(1)
     return await client.post(path, data={"csrftoken": token}, cookies=site["cookies"][user])
 
