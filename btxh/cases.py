@@ -21,6 +21,7 @@ from sqlite_utils import Database
 
 from . import clock, store
 from .access import role_of
+from .scoping import may_see_commune
 from .rules.dates import (PartialDate, age_on, birthday_month, month_of, month_str, month_vn,
                           parse_month)
 
@@ -192,10 +193,10 @@ def new_application(db: Database, actor: dict, form: dict) -> int:
     person, birth, warnings, new_person = None, None, [], None
     if _text(form, "person_id"):
         person = _row(db, "SELECT * FROM persons WHERE id = ?", [_text(form, "person_id")])
-        if person is None:
-            p.add("person_id", f"không có người mã «{_text(form, 'person_id')}»")
-        elif person["commune_code"] != commune_code:
-            p.add("person_id", "người này không cư trú tại xã đã chọn")
+        if person is None or person["commune_code"] != commune_code:
+            # one message: a person of another commune and a missing id look the same (red team A)
+            person = None
+            p.add("person_id", f"không có người mã «{_text(form, 'person_id')}» cư trú tại xã đã chọn")
         elif person["death_date"]:
             p.add("person_id", "người này đã chết")
         else:
@@ -214,10 +215,14 @@ def new_application(db: Database, actor: dict, form: dict) -> int:
         if cccd:
             warnings = check_cccd(p, cccd, birth, sex)
             if not any(f == "cccd" for f, _ in p.items):
-                other = _row(db, "SELECT id, full_name FROM persons WHERE cccd = ?", [cccd])
-                if other:
+                other = _row(db, "SELECT p.id, p.full_name, p.commune_code, c.province_code FROM persons p"
+                                 " JOIN communes c ON c.code = p.commune_code WHERE p.cccd = ?", [cccd])
+                if other and may_see_commune(actor, other["commune_code"], other["province_code"]):
                     p.add("cccd", f"đã có người «{other['full_name']}» (mã {other['id']}) mang số này; "
                                   "nhập mã người đó thay vì tạo mới")
+                elif other:  # never the name or id of another commune's person (red team A)
+                    p.add("cccd", "số này đã có trong sổ của một xã khác: đề nghị xã đó chuyển hồ sơ "
+                                  "đến xã bạn thay vì tạo mới")
         village = None
         if not _text(form, "village_id"):
             p.add("village_id", "chưa chọn")

@@ -113,6 +113,51 @@ def test_post_to_a_table_url_gets_our_403_not_a_500(site):
             assert "Không có quyền truy cập" in response.text
 
 
+def _new_case_errors(site, user, form):
+    async def go():
+        client = site["ds"].client
+        page = await client.get("/-/btxh/mat-khau", cookies=site["cookies"][user])
+        token = _CSRF.search(page.text).group(1)
+        return await client.post("/-/btxh/ho-so/moi", data={"csrftoken": token, **form},
+                                 cookies=site["cookies"][user])
+    response = asyncio.run(go())
+    assert response.status_code == 400
+    return response.text
+
+
+def _victim(site):
+    """A person of the site's commune (with a CCCD), and the other officer's own commune."""
+    db = store.open_db(site["path"], create=False)
+    person = db.execute("SELECT id, full_name, sex, birth_date, cccd FROM persons WHERE commune_code = ?"
+                        " AND cccd IS NOT NULL AND birth_precision = 'day' LIMIT 1", [site["commune"]]).fetchone()
+    own = db.execute("SELECT commune_code FROM user_communes WHERE username = 'rta_xa_khac'").fetchone()[0]
+    db.conn.close()
+    return person, own
+
+
+def test_new_case_with_another_communes_person_id_reads_like_a_missing_id(site):
+    """The new-case form answered «người này không cư trú tại xã đã chọn» for another
+    commune's person id and «không có người mã …» for a missing one: an oracle of who is in
+    the registry elsewhere."""
+    (person_id, *_), own = _victim(site)
+    form = {"commune_code": own, "category": "K6", "submitted_date": "01/11/2026"}
+    theirs = _new_case_errors(site, "rta_xa_khac", {**form, "person_id": str(person_id)})
+    missing = _new_case_errors(site, "rta_xa_khac", {**form, "person_id": "987654321"})
+    assert theirs.replace(str(person_id), "N") == missing.replace("987654321", "N")
+
+
+def test_new_case_with_another_communes_cccd_does_not_show_that_persons_name(site):
+    """Typing a CCCD into the new-case form of one's own commune answered «đã có người
+    «<full name>» (mã <id>) mang số này» for a person of any commune: a CCCD → name lookup."""
+    (person_id, name, sex, birth, cccd), own = _victim(site)
+    year, month, day = birth.split("-")
+    text = _new_case_errors(site, "rta_xa_khac", {
+        "commune_code": own, "category": "K6", "submitted_date": "01/11/2026", "full_name": "Người Thử",
+        "sex": sex, "birth_date": f"{day}/{month}/{year}", "cccd": cccd})
+    assert "mang số này" not in text and name not in text and f"mã {person_id})" not in text
+    assert "đã có trong sổ của một xã khác" in text
+
+
 async def _post_as(site, user, path):
     """A POST from the user's own browser, with the CSRF token of their own session."""
     client = site["ds"].client
