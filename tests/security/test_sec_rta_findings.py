@@ -158,6 +158,35 @@ def test_new_case_with_another_communes_cccd_does_not_show_that_persons_name(sit
     assert "đã có trong sổ của một xã khác" in text
 
 
+def test_import_list_with_another_communes_cccd_does_not_name_that_person(site, tmp_path):
+    """An officer uploaded a beneficiary list of CCCD numbers for their own commune: each one
+    held by a person elsewhere came back as «<full name> (mã <id>) đang ở xã <code> trong sổ»,
+    a bulk lookup of who is in the registry and in which commune."""
+    import datetime as dt
+
+    import openpyxl
+
+    from btxh.importing import beneficiaries
+    from btxh.scoping import scope_of
+
+    (person_id, name, sex, birth, cccd), own = _victim(site)
+    year, month, day = birth.split("-")
+    book = openpyxl.Workbook()
+    book.active.append(["STT", "Họ và tên", "Giới tính", "Ngày sinh", "CMND/CCCD", "Thôn/Xóm/Tổ dân phố",
+                        "Đối tượng", "Mức độ khuyết tật", "Mức hưởng", "Số QĐ", "Ngày QĐ"])
+    book.active.append([1, "Người Thử", "Nam" if sex == "nam" else "Nữ", f"{day}/{month}/{year}", cccd,
+                        "Thôn Mới", "K5a", "", 750000, "12/QĐ-UBND", dt.date(2025, 8, 15)])
+    book.save(tmp_path / "ds.xlsx")
+    db = store.open_db(site["path"], create=False)
+    officer = users.actor_for(db, "rta_xa_khac")
+    outcome = beneficiaries.plan(db, (tmp_path / "ds.xlsx").read_bytes(), "ds.xlsx", commune=own,
+                                 scope=scope_of(officer))
+    db.conn.close()
+    problems = " ".join(str(p) for p in outcome.problems)
+    assert "xã khác" in problems
+    assert name not in problems and f"mã {person_id}" not in problems and site["commune"] not in problems
+
+
 async def _post_as(site, user, path):
     """A POST from the user's own browser, with the CSRF token of their own session."""
     client = site["ds"].client
