@@ -212,8 +212,9 @@ def decide(actor: dict | None, database: str, path: str, args, schema: dict[str,
     hidden = HIDDEN_COLUMNS.get(role, {})
     if scope.nothing or not tables:
         return REFUSE
-    if _DATABASE_URL.match(path):
-        return Decision(not args)
+    if (database_url := _DATABASE_URL.match(path)) is not None:
+        # the HTML table list only: its JSON counts every commune's rows (red team A)
+        return Decision(not args and not database_url["format"])
     match = _TABLE_URL.match(path) or _ROW_URL.match(path)
     if match is None or match["database"] != database or match["table"] not in tables \
             or match["table"] not in schema:

@@ -230,11 +230,16 @@ async def _allowed_scope(datasette, actor, scope, path):
 
 
 @hookimpl
-def extra_template_vars(view_name, request):
-    """A row page's "links from other tables" count rows outside the actor's scope (every
-    commune's persons, a category's memberships): only those who may see them get the list."""
-    if view_name == "row" and not access.may_count_references(request.actor if request else None):
+def extra_template_vars(view_name, database, request):
+    """A row page's "links from other tables" and the registry's table list count rows outside
+    the actor's scope (every commune's persons, a category's memberships): only those who may
+    see them get the numbers."""
+    if access.may_count_references(request.actor if request else None):
+        return {}
+    if view_name == "row":
         return {"foreign_key_tables": []}
+    if view_name == "database" and database == DATABASE:
+        return {"btxh_hide_counts": True}
     return {}
 
 

@@ -187,6 +187,22 @@ def test_import_list_with_another_communes_cccd_does_not_name_that_person(site, 
     assert name not in problems and f"mã {person_id}" not in problems and site["commune"] not in problems
 
 
+def test_table_list_of_the_registry_does_not_count_other_communes_rows(site):
+    """/btxh and /btxh.json gave commune officers and province staff the row count of every
+    registry table over all communes (persons, memberships, applications …), where their
+    table pages count only their own."""
+    db = store.open_db(site["path"], create=False)
+    everyone = db.execute("SELECT count(*) FROM persons").fetchone()[0]
+    db.conn.close()
+    shown = f"{everyone:,}".replace(",", ".") + " dòng"
+    for user in ("rta_xa", "rta_tinh"):
+        assert _get(site, user, "/btxh.json").status_code == 403, user
+        page = _get(site, user, "/btxh")
+        assert page.status_code == 200 and "persons" in page.text, user
+        assert shown not in page.text, user
+    assert shown in _get(site, "rta_qt", "/btxh").text
+
+
 async def _post_as(site, user, path):
     """A POST from the user's own browser, with the CSRF token of their own session."""
     client = site["ds"].client
