@@ -102,6 +102,13 @@ def may_see_identities(actor: dict | None) -> bool:
     return role_of(actor) in IDENTITY_ROLES
 
 
+def may_count_references(actor: dict | None) -> bool:
+    """May ``actor`` see the "links from other tables" of a Datasette row page? They count the
+    rows of every commune that point at the row (persons of a commune, K8 memberships of a
+    category, its accounts): the administrator only (red team A)."""
+    return role_of(actor) == "quan_tri"
+
+
 def role_of(actor: dict | None) -> str | None:
     if not actor:
         return None

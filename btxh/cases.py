@@ -197,10 +197,10 @@ def new_application(db: Database, actor: dict, form: dict) -> int:
     person, birth, warnings, new_person = None, None, [], None
     if _text(form, "person_id"):
         person = _row(db, "SELECT * FROM persons WHERE id = ?", [_text(form, "person_id")])
-        if person is None:
-            p.add("person_id", f"không có người mã «{_text(form, 'person_id')}»")
-        elif person["commune_code"] != commune_code:
-            p.add("person_id", "người này không cư trú tại xã đã chọn")
+        if person is None or person["commune_code"] != commune_code:
+            # one message: a person of another commune and a missing id look the same (red team A)
+            person = None
+            p.add("person_id", f"không có người mã «{_text(form, 'person_id')}» cư trú tại xã đã chọn")
         elif person["death_date"]:
             p.add("person_id", "người này đã chết")
         else:
@@ -222,7 +222,7 @@ def new_application(db: Database, actor: dict, form: dict) -> int:
                 other = _row(db, "SELECT p.id, p.full_name, p.commune_code, c.province_code FROM persons p"
                                  " JOIN communes c ON c.code = p.commune_code WHERE p.cccd = ?", [cccd])
                 if other and not may_see_commune(actor, other["commune_code"], other["province_code"]):
-                    p.add("cccd", CCCD_ELSEWHERE)
+                    p.add("cccd", CCCD_ELSEWHERE)  # never the name or id of another commune's person
                 elif other:
                     p.add("cccd", f"đã có người «{other['full_name']}» (mã {other['id']}) mang số này; "
                                   "nhập mã người đó thay vì tạo mới")

@@ -219,7 +219,7 @@ def serve(db, host, port, scale):
         database = _open(db)
         _init(database)
         database.conn.close()
-    env = dict(os.environ, DATASETTE_SECRET=serving.secret_for(path))
+    env = dict(os.environ, DATASETTE_SECRET=serving.secret_for(path), **serving.server_env())
     click.echo(f"btxh: http://{host}:{port}/", err=True)
     argv = [sys.executable, "-m", "datasette", *serving.datasette_argv(path, host, port)]
     # exec: Datasette replaces this process, so a signal to `btxh serve` reaches it

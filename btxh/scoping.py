@@ -10,6 +10,7 @@ Kept free of Datasette and SQL, like btxh.access: the actor is the dict of
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 
@@ -72,6 +73,20 @@ def may_see_commune(actor: dict | None, commune_code: str, province_code: str | 
 CCCD_ELSEWHERE = ("số CCCD này đã có trong sổ, của một người ở xã ngoài phạm vi của bạn: kiểm tra lại"
                   " số; nếu đúng người, xã đang quản lý làm thủ tục chuyển nơi cư trú sang xã bạn")
 
+# SQLite's largest integer: a larger id in a URL names no row
+MAX_ROW_ID = 2**63 - 1
+
+
+def row_refusal(actor: dict | None, where: tuple[str, str | None] | None) -> int | None:
+    """None when ``actor`` may see a row whose (commune, province) is ``where``; else the status
+    to answer. ``where`` None means no such row: 404 only for whoever sees every commune (it
+    tells them nothing), else 403 — the same page as another commune's row, so our pages'
+    ids are no oracle of what exists elsewhere (docs/decisions/007-commune-scoping.md)."""
+    scope = scope_of(actor)
+    if where is None:
+        return 404 if scope.everything else 403
+    return None if scope.includes(*where) else 403
+
 
 # Registry tables with a commune_code column: a scoped actor sees only their communes' rows
 SCOPED_TABLES = frozenset({
@@ -117,7 +132,7 @@ _FLAG = r"^(1|0|on|off|true|false)$"
 # "column" means a column the role may see. Anything else starting with "_" is refused.
 TABLE_PARAMS = {
     "_size": r"^(max|[1-9]\d{0,3})$",
-    "_next": r"^[A-Za-z0-9_~.,$-]{1,400}$",
+    "_next": r"^[A-Za-z0-9_~.,$+-]{1,400}$",  # tilde-encoded; "+" is a space
     "_sort": "column", "_sort_desc": "column", "_facet": "column", "_nocol": "column",
     "_col": "column", "_sort_by_desc": _FLAG,
     "_facet_size": r"^(max|[1-9]\d{0,2})$",
@@ -173,6 +188,11 @@ class Decision:
 
 REFUSE = Decision(False)
 
+# Datasette's database URLs are read with GET (HEAD): it answers a POST to a table with a 500
+# («You may only POST to a canned query») and others with a bare 405; we have no canned write
+# query and refuse its write API, so other methods get our 403 (red team A)
+DATABASE_METHODS = ("GET", "HEAD")
+
 
 def is_database_path(path: str, databases) -> bool:
     return any(path == f"/{d}" or path.startswith((f"/{d}/", f"/{d}.")) for d in databases)
@@ -198,8 +218,9 @@ def decide(actor: dict | None, database: str, path: str, args, schema: dict[str,
     hidden = HIDDEN_COLUMNS.get(role, {})
     if scope.nothing or not tables:
         return REFUSE
-    if _DATABASE_URL.match(path):
-        return Decision(not args)
+    if (database_url := _DATABASE_URL.match(path)) is not None:
+        # the HTML table list only: its JSON counts every commune's rows (red team A)
+        return Decision(not args and not database_url["format"])
     match = _TABLE_URL.match(path) or _ROW_URL.match(path)
     if match is None or match["database"] != database or match["table"] not in tables \
             or match["table"] not in schema:
@@ -227,8 +248,25 @@ def _decide_row(table, info, pk, args, scoped, has_hidden) -> Decision:
 
 
 def _next_fits(info: Table, args) -> bool:
-    """A view pages by offset: Datasette reads its `_next` with int() (a 500 otherwise)."""
-    return not info.is_view or all(re.match(r"^[0-9]{1,9}$", v) for k, v in args if k == "_next")
+    """A view pages by offset: Datasette reads its `_next` with int() (a 500 otherwise). A table
+    pages by its sort value (when sorted) and its key columns, comma-separated: another count
+    of parts made Datasette build broken SQL and quote SQLite's error (red team A)."""
+    if info.is_view:
+        return all(re.match(r"^[0-9]{1,9}$", v) for k, v in args if k == "_next")
+    parts = (len(info.pks) or 1) + any(k in ("_sort", "_sort_desc") and v for k, v in args)
+    return all(v.count(",") + 1 == parts for k, v in args if k == "_next")
+
+
+def _in_value_fits(value: str) -> bool:
+    """Datasette reads an `__in`/`__notin` value starting with `[` as JSON: only a list of plain
+    values binds (anything else was a 500 quoting the JSON parser, red team A)."""
+    if not value.startswith("["):
+        return True
+    try:
+        values = json.loads(value)
+    except ValueError:
+        return False
+    return isinstance(values, list) and all(isinstance(v, (str, int, float)) for v in values)
 
 
 def _canonical_key(info: Table, pk: str) -> bool:
@@ -273,9 +311,11 @@ def _table_args_allowed(args, visible, columns, has_hidden: bool) -> bool:
                 return False
             if rule != "column" and not re.match(rule, value):
                 return False
-    for key, _ in filters:
+    for key, value in filters:
         column, _, op = key.partition("__")
         if column not in visible or (op and op not in FILTER_OPS):
+            return False
+        if op in ("in", "notin") and not _in_value_fits(value):
             return False
     return True
 

@@ -42,6 +42,13 @@ def _trusted_proxy() -> bool:
     return os.environ.get(TRUSTED_PROXY_ENV, "") not in ("", "0")
 
 
+def server_env() -> dict:
+    """Environment for the uvicorn under `btxh serve`: without BTXH_TRUSTED_PROXY it believes
+    no X-Forwarded-For/-Proto either (by default it does for peers at 127.0.0.1, i.e. any proxy
+    on the same host that passes the client's headers on), so the peer address is the client."""
+    return {} if _trusted_proxy() else {"FORWARDED_ALLOW_IPS": ""}
+
+
 def _header(scope: dict, name: bytes) -> str:
     values = [v for k, v in scope.get("headers") or [] if k.lower() == name]
     return values[-1].decode("latin-1") if values else ""

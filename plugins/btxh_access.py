@@ -223,8 +223,24 @@ async def _allowed_scope(datasette, actor, scope, path):
     if role is None:
         return None
     if scoping.is_database_path(path, [DATABASE, access.ANALYST_DATABASE]):
+        if scope.get("method") not in scoping.DATABASE_METHODS:
+            return None
         return await _database_request(datasette, actor, scope, path)
     return scope if role == "quan_tri" else None
+
+
+@hookimpl
+def extra_template_vars(view_name, database, request):
+    """A row page's "links from other tables" and the registry's table list count rows outside
+    the actor's scope (every commune's persons, a category's memberships): only those who may
+    see them get the numbers."""
+    if access.may_count_references(request.actor if request else None):
+        return {}
+    if view_name == "row":
+        return {"foreign_key_tables": []}
+    if view_name == "database" and database == DATABASE:
+        return {"btxh_hide_counts": True}
+    return {}
 
 
 @hookimpl
@@ -237,12 +253,14 @@ def forbidden(datasette, request, message):
     return inner
 
 
-@hookimpl
+@hookimpl(trylast=True)
 def asgi_wrapper(datasette):
     """The allowlist in front of Datasette (docs/decisions/004-access.md, 007): a request
     reaches Datasette only through a known URL shape with known parameters for its role;
     anything else gets a Vietnamese 403 (400 for a file sent to a form that takes none).
-    Also drops any Authorization header, so Basic auth never acts for a user."""
+    Also drops any Authorization header, so Basic auth never acts for a user.
+    trylast: Datasette wraps in hook order, so this wrapper is the outermost and its security
+    headers reach every response, the session layer's CSRF refusals included."""
 
     def wrap(app):
         async def btxh_guard(scope, receive, send):

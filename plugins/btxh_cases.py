@@ -49,12 +49,12 @@ async def _writer_refusal(request, datasette, where_sql: str, row_id: int, not_f
     actor = request.actor
     if role_of(actor) not in cases.WRITER_ROLES:
         return await _forbidden(datasette, request)
-    where = await _read(datasette, lambda db: db.execute(where_sql, [row_id]).fetchone())
-    if where is None:
+    where = None if row_id > scoping.MAX_ROW_ID else await _read(
+        datasette, lambda db: db.execute(where_sql, [row_id]).fetchone())
+    status = scoping.row_refusal(actor, where)
+    if status == 404:
         return await not_found()
-    if not scoping.may_see_commune(actor, *where):
-        return await _forbidden(datasette, request)
-    return None
+    return await _forbidden(datasette, request) if status else None
 
 
 def _choices(db, actor, commune_code):
@@ -66,7 +66,9 @@ def _choices(db, actor, commune_code):
     communes = [dict(zip(("code", "name"), r)) for r in db.execute(
         f"SELECT code, name FROM communes WHERE code IN ({','.join('?' * len(codes))}) ORDER BY name",
         codes)] if codes else []
-    chosen = commune_code or (communes[0]["code"] if communes else "")
+    # only an offered commune's villages: ?xa= of another commune showed its villages (red team A)
+    chosen = commune_code if commune_code in {c["code"] for c in communes} else (
+        communes[0]["code"] if communes else "")
     villages = [dict(zip(("id", "name"), r)) for r in db.execute(
         "SELECT id, kind || ' ' || name FROM villages WHERE commune_code = ? AND valid_to IS NULL"
         " ORDER BY name", [chosen])]
@@ -129,12 +131,13 @@ async def _case_page(request, datasette, app_id, errors=None, forms=None, status
         signed = dt.date.fromisoformat(grant_form.get("signed_date", "")) if grant_form.get("signed_date") else signed
     except ValueError:
         pass
-    app = await _read(datasette, lambda db: _load(db, app_id, signed))
-    if app is None:
+    app = None if app_id > scoping.MAX_ROW_ID else await _read(datasette, lambda db: _load(db, app_id, signed))
+    refusal = scoping.row_refusal(actor, app and (app["commune_code"], app["province_code"]))
+    if refusal == 404:
         return Response.html(await datasette.render_template(
             "error.html", {"status": 404, "error": f"Không có hồ sơ số {app_id}.", "title": None},
             request=request), status=404)
-    if not scoping.may_see_commune(actor, app["commune_code"], app["province_code"]):
+    if refusal:
         return await _forbidden(datasette, request)
     if not grant_form and app["proposal"]:
         grant_form = {"start_month": app["proposal"]["month"], "signer_title": "Chủ tịch UBND xã",
@@ -266,12 +269,13 @@ async def _person_page(request, datasette, person_id, errors=None, action=None, 
     actor = request.actor
     if role_of(actor) not in READERS:
         return await _forbidden(datasette, request)
-    person = await _read(datasette, lambda db: _person(db, person_id))
-    if person is None:
+    person = None if person_id > scoping.MAX_ROW_ID else await _read(datasette, lambda db: _person(db, person_id))
+    refusal = scoping.row_refusal(actor, person and (person["commune_code"], person["province_code"]))
+    if refusal == 404:
         return Response.html(await datasette.render_template(
             "error.html", {"status": 404, "error": f"Không có đối tượng mã {person_id}.", "title": None},
             request=request), status=404)
-    if not scoping.may_see_commune(actor, person["commune_code"], person["province_code"]):
+    if refusal:
         return await _forbidden(datasette, request)
     return Response.html(await datasette.render_template(
         "btxh_case_life.html", {"person": person, "can_write": role_of(actor) in cases.WRITER_ROLES,
@@ -319,7 +323,7 @@ async def person_action(request, datasette):
 
 # --- transfers between communes (/-/btxh/chuyen-xa, ADR 014) -------------------------------------
 
-MAX_ID = 2**63 - 1  # SQLite's largest integer: a larger id in the URL is simply not found
+MAX_ID = scoping.MAX_ROW_ID  # a larger id in the URL is simply not found
 TRANSFER_ACTIONS = {  # the form's action → (btxh function, its form fields in order, who may)
     "tiep-nhan": (transfers.accept, ("number", "signed_date", "signer_name", "signer_title", "to_village_id"),
                   transfers.may_receive),

@@ -30,11 +30,13 @@ async def decision_page(request, datasette):
         return Response.html(await datasette.render_template(
             "error.html", {"status": 403, "error": "", "title": None}, request=request), status=403)
     decision_id = int(request.url_vars["id"])
-    where = await _read(datasette, lambda db: decision_doc.scope_of(db, decision_id))
-    if where is None:
+    where = None if decision_id > scoping.MAX_ROW_ID else await _read(
+        datasette, lambda db: decision_doc.scope_of(db, decision_id))
+    refusal = scoping.row_refusal(actor, where and (where["commune_code"], where["province_code"]))
+    if refusal == 404:
         return await _page(datasette, request, {
             "doc": None, "message": f"Không tìm thấy quyết định số hiệu {decision_id}."}, status=404)
-    if not scoping.may_see_commune(actor, where["commune_code"], where["province_code"]):
+    if refusal:
         return Response.html(await datasette.render_template(
             "error.html", {"status": 403, "error": "", "title": None}, request=request), status=403)
     knows = may_know_hiv(actor, [where["commune_code"]])  # else nothing that sets K3/K8 apart

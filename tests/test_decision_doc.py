@@ -221,10 +221,12 @@ def test_province_staff_are_refused_every_decision_alike(dec_ds, dec_path, dec_c
         assert get(dec_ds, path, cookies=dec_cookies["tinh01"]).status_code == 403
 
 
-def test_unknown_decision_is_a_vietnamese_404(dec_ds, dec_cookies):
-    response = get(dec_ds, "/-/btxh/quyet-dinh/999999", cookies=dec_cookies["xa00376"])
-    assert response.status_code == 404
-    assert "Không tìm thấy quyết định" in response.text
+def test_unknown_decision_is_the_same_403_as_another_communes(dec_ds, dec_path, dec_cookies):
+    # a commune officer's 404 told a missing id from another commune's decision (red team A)
+    missing = get(dec_ds, "/-/btxh/quyet-dinh/999999", cookies=dec_cookies["xa00382"])
+    other = get(dec_ds, f"/-/btxh/quyet-dinh/{dec_path[1]['grant']}", cookies=dec_cookies["xa00382"])
+    assert missing.status_code == other.status_code == 403
+    assert missing.text == other.text
 
 
 # -- printed to PDF in headless Chromium ----------------------------------------------

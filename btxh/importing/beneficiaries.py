@@ -356,6 +356,10 @@ def _existing(db, rows):
     return persons
 
 
+ELSEWHERE = ("số CCCD này là của một người đang ở xã khác trong sổ: xã đó chuyển nơi cư trú trên trang "
+             "đối tượng, không sửa bằng nhập danh sách")
+
+
 def _visible(person, ctx) -> bool:
     """Whether the importer may see a registry person (their commune is in the importer's scope;
     no scope — the CLI — sees everyone). Only then may a message say who they are (ADR 007)."""
@@ -410,6 +414,11 @@ def _match(db, book, rows, outcome, ctx) -> None:
                 conflict("cccd", f"trong sổ, {person[1]} (mã {person[0]}) cùng ngày sinh ở xã này có số CCCD "
                                  f"{person[4]}, khác số trong tệp: kiểm tra lại, hệ thống không tự gộp")
                 continue
+        elif person[6] != f["commune"]:
+            # never the name, birth date, id or commune of another commune's person (red team A:
+            # a list of CCCD numbers was a bulk lookup of who is in the registry and where)
+            conflict("commune" if "commune" in cells else "cccd", ELSEWHERE)
+            continue
         elif person[1].lower() != f["name_key"] or person[3] != f["birth_s"]:
             conflict("cccd", f"số CCCD này trong sổ là của «{person[1]}», sinh {person[3]} (mã {person[0]}): "
                              "kiểm tra lại họ tên, ngày sinh hoặc số CCCD")
@@ -426,9 +435,7 @@ def _match(db, book, rows, outcome, ctx) -> None:
             continue
         pid = person[0]
         if person[6] != f["commune"]:
-            conflict("commune" if "commune" in cells else "cccd",
-                     f"{person[1]} (mã {pid}) đang ở xã {person[6]} trong sổ: chuyển nơi cư trú trên trang "
-                     "đối tượng, không sửa bằng nhập danh sách")
+            conflict("commune" if "commune" in cells else "cccd", ELSEWHERE)
             continue
         if person[8]:
             conflict("full_name", f"{person[1]} (mã {pid}) đã chết ngày {person[8]} theo sổ")
