@@ -5,11 +5,10 @@ group: no K1) and 4 (where K1 and K4 are 0) — each beside a few people of othe
 
 from __future__ import annotations
 
-import shutil
-
-from btxh import cli, store, users
+from btxh import users
 from btxh.payroll import run as payroll
 from conftest import PASSWORD, login_all, start_datasette
+from sec_plant import demo, plant, village_of
 
 NOW = "2026-10-20T08:00:00Z"
 # where → [(category, sex, birth date, how many)]
@@ -24,43 +23,19 @@ PLANTED = {
 }
 
 
-def _plant(db, commune: str, village: int, i: int, category: str, sex: str, birth: str) -> int:
-    pid = db["persons"].insert({"full_name": f"Người thử {i}", "sex": sex, "birth_date": birth,
-                                "birth_precision": "day", "birth_year": int(birth[:4]), "commune_code": commune,
-                                "village_id": village, "created_at": NOW, "updated_at": NOW}).last_pk
-    mid = db["memberships"].insert({"person_id": pid, "commune_code": commune, "category": category,
-                                    "valid_from": "2026-01-01", "hiv_positive": int(category in ("K3", "K8")),
-                                    "disability_level": "NANG" if category == "K6" else None}).last_pk
-    db["decisions"].insert({"number": f"{pid}/QĐ-UBND", "kind": "grant", "program": "TCXH", "person_id": pid,
-                            "membership_id": mid, "commune_code": commune, "signed_date": "2026-10-05",
-                            "signer_name": "Nguyễn Văn Chủ", "signer_title": "Chủ tịch", "authority_level": "xa",
-                            "start_month": "2026-11", "amount": 750000, "legal_basis": "Nghị định 20/2021/NĐ-CP",
-                            "created_at": NOW, "created_by": "test"})
-    return pid
-
-
 def build(folder, reference_db_path) -> dict:
-    path = folder / "btxh.db"
-    shutil.copy(reference_db_path, path)
-    cli.build_demo(str(path), scale="commune", seed=1, province=None, force=False, echo=lambda *_: None,
-                   payroll_until="2026-10")
-    db = store.open_db(path)
-    big, province = db.execute(
-        "SELECT p.commune_code, c.province_code FROM persons p JOIN communes c ON c.code = p.commune_code"
-        " GROUP BY 1 ORDER BY count(*) DESC LIMIT 1").fetchone()
+    path, db, big, province = demo(folder, reference_db_path)
     others = [r[0] for r in db.execute("SELECT code FROM communes WHERE province_code = ? AND code <> ?"
                                        " ORDER BY code LIMIT 4", [province, big])]
     communes = dict(zip(("big", "one", "two", "three", "four"), [big, *others]))
     i = 0
     for where, plants in PLANTED.items():
         code = communes[where]
-        found = db.execute("SELECT id FROM villages WHERE commune_code = ? LIMIT 1", [code]).fetchone()
-        village = found[0] if found else db["villages"].insert(
-            {"commune_code": code, "name": "Bản Mường", "kind": "Bản", "valid_from": "2025-07-01"}).last_pk
+        village = village_of(db, code)
         for category, sex, birth, n in plants:
             for _ in range(n):
                 i += 1
-                _plant(db, code, village, i, category, sex, birth)
+                plant(db, code, village, f"Người thử {i}", sex, birth, category, now=NOW, signed="2026-10-05")
     if db.execute("SELECT status FROM payroll_runs WHERE month = '2026-10'").fetchone()[0] != "closed":
         payroll.close(db, "2026-10", actor="test")
     for month, close in (("2026-11", True), ("2026-12", False)):

@@ -4,11 +4,10 @@ K3 child in the big one — paid in 2026-11, each with a grant decision on the p
 
 from __future__ import annotations
 
-import shutil
-
-from btxh import cli, store, users
+from btxh import users
 from btxh.payroll import run as payroll
 from conftest import PASSWORD, login_all, start_datasette
+from sec_plant import demo, plant, village_of
 
 NOW = "2026-11-20T08:00:00Z"
 PLANTED = [  # (where, name, sex, birth date, category)
@@ -21,41 +20,18 @@ PLANTED = [  # (where, name, sex, birth date, category)
 ]
 
 
-def _plant(db, commune: str, village: int, name: str, sex: str, birth: str, category: str) -> int:
-    pid = db["persons"].insert({"full_name": name, "sex": sex, "birth_date": birth, "birth_precision": "day",
-                                "birth_year": int(birth[:4]), "commune_code": commune, "village_id": village,
-                                "created_at": NOW, "updated_at": NOW}).last_pk
-    mid = db["memberships"].insert({"person_id": pid, "commune_code": commune, "category": category,
-                                    "valid_from": "2026-01-01", "hiv_positive": int(category in ("K3", "K8")),
-                                    "disability_level": "NANG" if category == "K6" else None}).last_pk
-    db["decisions"].insert({"number": f"{pid}/QĐ-UBND", "kind": "grant", "program": "TCXH", "person_id": pid,
-                            "membership_id": mid, "commune_code": commune, "signed_date": "2026-11-05",
-                            "signer_name": "Nguyễn Văn Chủ", "signer_title": "Chủ tịch", "authority_level": "xa",
-                            "start_month": "2026-11", "amount": 750000, "legal_basis": "Nghị định 20/2021/NĐ-CP",
-                            "created_at": NOW, "created_by": "test"})
-    return pid
-
-
 def build(folder, reference_db_path) -> dict:
-    path = folder / "btxh.db"
-    shutil.copy(reference_db_path, path)
-    cli.build_demo(str(path), scale="commune", seed=1, province=None, force=False, echo=lambda *_: None,
-                   payroll_until="2026-10")
-    db = store.open_db(path)
-    big, province = db.execute(
-        "SELECT p.commune_code, c.province_code FROM persons p JOIN communes c ON c.code = p.commune_code"
-        " GROUP BY 1 ORDER BY count(*) DESC LIMIT 1").fetchone()
+    path, db, big, province = demo(folder, reference_db_path)
     small = db.execute("SELECT code FROM communes WHERE province_code = ? AND code <> ? ORDER BY code LIMIT 1",
                        [province, big]).fetchone()[0]
     villages = {}
     for where, code in (("small", small), ("big", big)):
-        found = db.execute("SELECT id FROM villages WHERE commune_code = ? LIMIT 1", [code]).fetchone()
-        villages[where] = found[0] if found else db["villages"].insert(
-            {"commune_code": code, "name": "Bản Mường", "kind": "Bản", "valid_from": "2025-07-01"}).last_pk
+        villages[where] = village_of(db, code)
     planted = {}
     for where, name, sex, birth, category in PLANTED:
         code = small if where == "small" else big
-        planted[name] = (_plant(db, code, villages[where], name, sex, birth, category), code, category)
+        planted[name] = (plant(db, code, villages[where], name, sex, birth, category, now=NOW,
+                                      signed="2026-11-05"), code, category)
     k8 = planted["Lò Thị Hoa"][0]
     # finding 3: a support listing and award whose key is the K8 person's CCCD
     db["support_programs"].insert({"code": "HT2026", "name": "Hỗ trợ Tết 2026", "legal_basis": "Nghị quyết",
