@@ -17,24 +17,16 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
 from conftest import PASSWORD
+from served import serve
 
 ROOT = Path(__file__).resolve().parents[2]
 _CSRF = re.compile(r'name="csrftoken" value="([^"]+)"')
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _btxh(*args, env=None) -> subprocess.CompletedProcess:
@@ -64,24 +56,9 @@ def _logins_recorded(path: Path, username: str) -> int:
 def served(tmp_path, demo_db_path):
     path = tmp_path / "btxh.db"
     shutil.copy(demo_db_path, path)
-    port = _free_port()
     env = dict(os.environ, BTXH_SECRET="durability-test", PYTHONPATH=str(ROOT))
-    proc = subprocess.Popen([sys.executable, "-m", "btxh.cli", "serve", str(path), "--port", str(port)],
-                            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                httpx.get(base + "/", timeout=2)
-                break
-            except httpx.HTTPError:
-                if proc.poll() is not None:
-                    pytest.fail(proc.stderr.read().decode())
-                time.sleep(0.1)
+    with serve(path, env) as (base, proc):
         yield {"path": path, "base": base, "env": env, "proc": proc}
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 def test_cli_command_and_second_writer_beside_a_serving_process_lose_no_audit_row(served):

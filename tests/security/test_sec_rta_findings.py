@@ -8,17 +8,13 @@ import html
 import os
 import re
 import shutil
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import httpx
 import pytest
 
 from btxh import scoping, store, users
 from conftest import PASSWORD, case_site
+from served import serve
 
 _CSRF = re.compile(r'name="csrftoken" value="([^"]+)"')
 _SECURITY_HEADERS = ("content-security-policy", "x-frame-options", "x-content-type-options",
@@ -234,12 +230,6 @@ def test_csrf_refusals_carry_the_security_headers(site):
 
 # ---- the login throttle behind a local reverse proxy -------------------------------------
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def served(tmp_path, demo_db_path):
     """`btxh serve` itself (uvicorn), as deployed, without BTXH_TRUSTED_PROXY."""
@@ -249,24 +239,10 @@ def served(tmp_path, demo_db_path):
     commune = db.execute("SELECT commune_code FROM persons LIMIT 1").fetchone()[0]
     users.add_user(db, username="rta_proxy", role="can_bo_xa", password=PASSWORD, communes=[commune])
     db.conn.close()
-    port = _free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("BTXH_TRUSTED_PROXY", "FORWARDED_ALLOW_IPS")}
     env["BTXH_SECRET"] = "rta-secret"
-    btxh = Path(sys.executable).with_name("btxh")
-    process = subprocess.Popen([str(btxh), "serve", str(path), "--port", str(port)], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(120):
-            try:
-                httpx.get(base + "/-/login", timeout=2)
-                break
-            except httpx.TransportError:
-                time.sleep(0.25)
+    with serve(path, env) as (base, _):
         yield base
-    finally:
-        process.terminate()
-        process.wait(10)
 
 
 def test_forwarded_for_through_a_local_proxy_does_not_reset_the_login_throttle(served):
