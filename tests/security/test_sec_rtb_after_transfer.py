@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import shutil
 
 import pytest
@@ -101,5 +102,6 @@ def test_destination_of_a_withdrawn_transfer_no_longer_reads_the_persons_hiv_cat
     was never B's, and the page still showed B their category «K8» for good."""
     page = _get(site, f"/-/btxh/chuyen-xa/{site['withdrawn']}", "rtb_xa_b")
     assert page.status_code == 200 and "Trần Thị Bình" in page.text
-    assert "K8" not in page.text
+    # CSRF tokens are random text (one may spell "K8"): look past them
+    assert not re.search(r"\bK8\b", re.sub(r'name="csrftoken" value="[^"]*"', "", page.text))
     assert "K8" in _get(site, f"/-/btxh/chuyen-xa/{site['withdrawn']}").text  # the source keeps it
