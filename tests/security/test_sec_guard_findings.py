@@ -45,7 +45,8 @@ def test_through_parameter_cannot_tell_a_persons_category_or_commune(site):
         through = json.dumps({"table": table, "column": column, "value": str(value)})
         target = "categories" if table == "memberships" else "communes"
         response = get(site, "g_xa_a", f"/btxh/{target}.json", params={"_through": through, "_shape": "array"})
-        if response.status_code != 403 or "K8" in response.text or site["codes"]["B"] in response.text:
+        text = re.sub(r'name="csrftoken" value="[^"]*"', "", response.text)  # random tokens may spell K8
+        if response.status_code != 403 or re.search(r"\bK8\b", text) or site["codes"]["B"] in text:
             answered.append((table, column, response.status_code))
     assert answered == []
 
