@@ -844,10 +844,9 @@ def m011_report_budget_at_close(db: Database) -> None:
     missing = [r[0] for r in db.execute("SELECT id FROM payroll_runs WHERE status = 'closed'"
                                         " AND id NOT IN (SELECT run_id FROM report_budget_runs) ORDER BY id")]
     if missing:
-        from .payroll.run import engine_for
-        engine = engine_for(db)
+        from .engines import engine_for_run
         for run_id in missing:
-            summary.summarise_budget(db, engine, run_id)
+            summary.summarise_budget(db, engine_for_run(db, run_id), run_id)
 
 
 SESSIONS_DDL = """

@@ -350,17 +350,16 @@ def summarise_budget(db, engine, run_id: int) -> None:
 def rebuild(db, engine=None) -> list[int]:
     """Summarise every run again (after a restore, or if a summary is missing): the cells of
     every run, the budget of every closed run (once its table exists: migration m011)."""
-    if engine is None:
-        from ..payroll.run import engine_for
-        engine = engine_for(db)
+    from ..engines import engine_for_run
+
     ids = [r[0] for r in db.execute("SELECT id FROM payroll_runs ORDER BY id").fetchall()]
     budgets = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'report_budget_runs'").fetchone() is not None
     with db.atomic():
         for run_id in ids:
-            summarise_run(db, engine, run_id)
+            summarise_run(db, engine or engine_for_run(db, run_id), run_id)
         if budgets:
             for (run_id,) in db.execute("SELECT id FROM payroll_runs WHERE status = 'closed' ORDER BY id").fetchall():
-                summarise_budget(db, engine, run_id)
+                summarise_budget(db, engine or engine_for_run(db, run_id), run_id)
     return ids
 
 
