@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .access import role_of
+from .roles import role_of
 
 NATIONWIDE_ROLES = ("phan_tich", "quan_tri")
 
