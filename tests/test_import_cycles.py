@@ -106,3 +106,9 @@ def test_graph_sees_function_level_and_relative_imports():
 
 def test_no_module_imports_a_module_that_imports_it_back():
     assert cycles(graph()) == []
+
+
+@pytest.mark.parametrize("forbidden", ["btxh.payroll", "btxh.reports.summary", "btxh.engines"],
+                         ids=["payroll", "report-summary", "engines"])
+def test_migrations_never_run_payroll_or_report_code(forbidden):
+    assert not {m for m in graph()["btxh.migrations"] if m == forbidden or m.startswith(forbidden + ".")}
