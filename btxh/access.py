@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-STAFF_ROLES = ("can_bo_xa", "tinh", "phan_tich", "quan_tri")
+from .roles import STAFF_ROLES, role_of  # noqa: F401  (re-exported: callers import them from here)
 
 # The analysts' door: the same file served a second time as this database, whose
 # connections read only reference tables and aggregate views (btxh/door.py) (docs/decisions/008-analyst-door.md)
@@ -107,13 +107,6 @@ def may_count_references(actor: dict | None) -> bool:
     rows of every commune that point at the row (persons of a commune, K8 memberships of a
     category, its accounts): the administrator only (red team A)."""
     return role_of(actor) == "quan_tri"
-
-
-def role_of(actor: dict | None) -> str | None:
-    if not actor:
-        return None
-    role = actor.get("role")
-    return role if role in STAFF_ROLES else None
 
 
 def allowed(actor: dict | None, action: str, resource=None) -> bool:

@@ -209,12 +209,12 @@ def _membership(db: Database, d: dict) -> dict | None:
 def _amount(db: Database, person_id: int, month: str):
     """The engine's result for the person and month, or None when the rules refuse it."""
     from .payroll import registry
-    from .payroll.run import engine_for
+    from .engines import engine_for_province
     from .rules import RuleError
 
     try:
         facts = registry.load(db.conn, [person_id])
-        return registry.evaluate(engine_for(db), facts[person_id], month)
+        return registry.evaluate(engine_for_province(db, facts[person_id].province), facts[person_id], month)
     except (RuleError, ValueError, KeyError):
         return None
 

@@ -735,12 +735,12 @@ CREATE TABLE report_line_leaves (
 
 @migrations()
 def m009_reports(db: Database) -> None:
-    from .reports import forms, summary
+    from .reports import forms
 
     _run(db, REPORTS_DDL)
     forms.store_layouts(db)
-    if db.execute("SELECT 1 FROM payroll_runs LIMIT 1").fetchone():
-        summary.rebuild(db)  # runs made before this migration get their summaries now
+    # runs made before this migration get their summaries from `btxh init` right after the
+    # migrations (reports.summary.rebuild_missing): a migration never runs the reports' code
 
 
 IMPORTS_DDL = """
@@ -832,8 +832,6 @@ END;
 
 @migrations()
 def m011_report_budget_at_close(db: Database) -> None:
-    from .reports import summary
-
     _run(db, REPORT_BUDGET_DDL)
     # open runs' projections were written by their run: a budget is now a closed run's only
     db.execute("DELETE FROM report_budget WHERE run_id IN (SELECT id FROM payroll_runs WHERE status <> 'closed')")
@@ -841,13 +839,9 @@ def m011_report_budget_at_close(db: Database) -> None:
     db.execute("""INSERT INTO report_budget_runs (run_id, month, computed_at)
                   SELECT r.run_id, r.month, r.summarised_at FROM report_runs r JOIN payroll_runs p ON p.id = r.run_id
                   WHERE p.status = 'closed' AND EXISTS (SELECT 1 FROM report_budget g WHERE g.run_id = r.run_id)""")
-    missing = [r[0] for r in db.execute("SELECT id FROM payroll_runs WHERE status = 'closed'"
-                                        " AND id NOT IN (SELECT run_id FROM report_budget_runs) ORDER BY id")]
-    if missing:
-        from .payroll.run import engine_for
-        engine = engine_for(db)
-        for run_id in missing:
-            summary.summarise_budget(db, engine, run_id)
+    # the closed runs still without a budget are computed by `btxh init` right after the
+    # migrations, through the normal code path (reports.summary.rebuild_missing):
+    # a migration is DDL plus data only, it never runs the payroll's or the reports' code
 
 
 SESSIONS_DDL = """

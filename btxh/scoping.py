@@ -14,7 +14,7 @@ import json
 import re
 from dataclasses import dataclass
 
-from .access import role_of
+from .roles import role_of
 
 NATIONWIDE_ROLES = ("phan_tich", "quan_tri")
 

@@ -16,7 +16,9 @@ import random
 
 import pytest
 
+from btxh import engines, plugins
 from btxh.payroll import fastpath, registry
+from btxh.policies import hookimpl
 from btxh.rules import NATIONAL, build_engine
 from btxh.rules.dates import parse_month
 
@@ -235,3 +237,46 @@ def test_fast_path_equals_rules_on_the_demo_registry(demo_db_path, month):
     assert fast == oracle
     assert fast_care == oracle_care
     assert oracle  # the month is not empty
+
+
+class _ProvincePolicy:
+    """A province policy answering CUSTOM_2 for one province (``btxh_rule_set``)."""
+
+    def __init__(self, province):
+        self.province = province
+
+    @hookimpl
+    def btxh_rule_set(self, province):
+        return CUSTOM_2 if province == self.province else None
+
+
+def test_fast_path_of_a_province_run_equals_the_rules_of_that_province(ref_db):
+    """The payroll's engine for one province's communes (btxh.engines, as payroll.run builds
+    it) pays in SQL what the pure rules pay under that province's own rule set."""
+    population = populate(ref_db, 46, PERSONS)
+    province = ref_db.execute("SELECT c.province_code FROM persons p JOIN communes c ON c.code = p.commune_code"
+                              " GROUP BY 1 ORDER BY count(*) DESC LIMIT 1").fetchone()[0]
+    pm = plugins.get_plugin_manager(load_entrypoints=False)
+    pm.register(_ProvincePolicy(province))
+    communes = [r[0] for r in ref_db.execute("SELECT code FROM communes WHERE province_code = ?", [province])]
+    engine = engines.engine_for_scope(ref_db, communes, pm)
+    assert engine.rules is CUSTOM_2
+    in_province = f"pe.commune_code IN (SELECT code FROM communes WHERE province_code = '{province}')"
+    facts = {pid: f for pid, f in registry.load(ref_db.conn, [r[0] for r in ref_db.execute(
+        f"SELECT pe.id FROM persons pe WHERE {in_province}")]).items()}
+    months = _months(population, CUSTOM_2, 46)
+    own = {p: engines.engine_for_province(ref_db, p, pm) for p in {f.province for f in facts.values()}}
+    national = _engine(ref_db)
+    mismatches, paid, changed = [], 0, 0
+    for month in months:
+        fast = _fast(ref_db.conn, engine, month, _provinces(ref_db), in_province)
+        assert set(fast) <= set(facts)
+        for pid, f in facts.items():
+            oracle = _oracle(registry.evaluate(own[f.province], f, month), f.commune_code)  # the person's province
+            paid += oracle is not None
+            changed += oracle != _oracle(registry.evaluate(national, f, month), f.commune_code)
+            if fast.get(pid) != oracle:
+                mismatches.append((month, pid, fast.get(pid), oracle, ""))
+    if mismatches:
+        pytest.fail(_report(ref_db, mismatches, facts, len(facts) * len(months), months), pytrace=False)
+    assert paid > 100 and changed > 10  # not vacuous: the province's rules pay other amounts

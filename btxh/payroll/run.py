@@ -24,9 +24,8 @@ from dataclasses import dataclass
 
 from sqlite_utils import Database
 
-from .. import clock, store
-from .. import plugins
-from ..rules import Engine, RuleError, build_engine, evaluate_care
+from .. import clock, engines, store
+from ..rules import Engine, RuleError, evaluate_care
 from ..rules.dates import month_str, parse_month
 from . import fastpath, parallel, registry
 from ..reports import summary as report_summary
@@ -44,12 +43,12 @@ class RunSummary:
     totals: dict
 
 
-def engine_for(db: Database) -> Engine:
-    """The rule engine from the database's tables and the installed policies."""
-    pm = plugins.get_plugin_manager()
-    extra = plugins.extra_rows(pm)
-    rows = lambda t: [dict(r) for r in db[t].rows] + extra[t]  # noqa: E731
-    return build_engine(rows("coefficients"), rows("categories"), rows("base_levels"), plugins.rule_set(pm))
+def engine_for(db: Database, scope=None, pm=None) -> Engine:
+    """The rule engine of the provinces a run covers (``scope``: commune codes, None for all)."""
+    try:
+        return engines.engine_for_scope(db, scope, pm)
+    except engines.MixedRuleSets as e:
+        raise PayrollError(str(e)) from e
 
 
 def compute_due(conn, engine: Engine, month: int, provinces: list[str], persons_filter: str = "") -> None:
@@ -152,14 +151,14 @@ def _insert_due(conn, run_id: int, month: str, kind_sql: str = "'thuong_xuyen'")
 
 
 def run(db: Database, month: str, communes=None, *, actor: str = "btxh-cli",
-        engine: Engine | None = None) -> RunSummary:
+        engine: Engine | None = None, pm=None) -> RunSummary:
     """Compute month ``month`` into the ledger (replacing an open run of the same month and scope)."""
     try:
         m = parse_month(month)
     except (ValueError, RuleError) as e:
         raise PayrollError(f"Tháng «{month}» không hợp lệ: cần dạng YYYY-MM. Không có gì được ghi.") from e
-    engine = engine or engine_for(db)
     scope = _scope(db, communes)
+    engine = engine or engine_for(db, scope, pm)
     _check(db, engine, m, scope)
     scope_json = None if scope is None else json.dumps(scope)
     provinces = [r[0] for r in db.execute("SELECT code FROM provinces")]
@@ -360,9 +359,9 @@ def close(db: Database, month: str, *, actor: str = "btxh-cli") -> list[int]:
     if not runs:
         raise PayrollError(f"Không có kỳ chi trả tháng {month} nào đang mở để chốt. Không có gì được ghi.")
     now = clock.now_iso()
-    engine = engine_for(db)
     with db.atomic():
         for run_id, scope_json in runs:
+            engine = engine_for(db, None if scope_json is None else json.loads(scope_json))
             db.execute("""
                 INSERT INTO ledger_settled (person_id, program, month, amount)
                 SELECT person_id, program, month, sum(due) FROM ledger
