@@ -26,10 +26,6 @@ def _authorizer(action, arg1, arg2, db_name, trigger):
     return sqlite3.SQLITE_OK
 
 
-# The analysts' door: an allowlist of reference tables and aggregate views (btxh/door.py)
-_analyst_authorizer = door.authorize
-
-
 @hookimpl
 def prepare_connection(conn, database):
     if database == access.ANALYST_DATABASE:

@@ -433,10 +433,7 @@ def _match(db, book, rows, outcome, ctx) -> None:
                                     + ("" if first else ", thêm diện")))
             outcome.inserted += 1
             continue
-        pid = person[0]
-        if person[6] != f["commune"]:
-            conflict("commune" if "commune" in cells else "cccd", ELSEWHERE)
-            continue
+        pid = person[0]  # of this row's commune: another commune's person was refused above
         if person[8]:
             conflict("full_name", f"{person[1]} (mã {pid}) đã chết ngày {person[8]} theo sổ")
             continue
